@@ -1,0 +1,1 @@
+"""Task Creator: events from upstream systems -> Amazon Connect tasks (StartTaskContact)."""

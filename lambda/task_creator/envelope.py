@@ -1,0 +1,248 @@
+"""Every way an event arrives, normalised into one canonical event with the EventBridge envelope's shape.
+
+- SQS record whose body is an EventBridge envelope (rule with an SQS target delivers the whole event);
+- SQS record whose body is an SNS notification (non-raw delivery): ``Message`` is unwrapped, then read
+  as an EventBridge envelope or a raw payload;
+- SQS record whose body is a raw JSON payload from an upstream system;
+- a direct EventBridge invocation.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any
+
+from task_creator.errors import MalformedEvent
+
+RAW_DEFAULT_SOURCE = "sqs"
+RAW_DEFAULT_DETAIL_TYPE = ""
+_ENVELOPE_KEYS = frozenset({"source", "detail-type", "detail"})
+
+
+class InvocationKind(Enum):
+    SQS = "sqs"
+    SQS_FIFO = "sqs-fifo"
+    EVENTBRIDGE = "eventbridge"
+
+
+@dataclass(frozen=True)
+class CanonicalEvent:
+    """One event, whatever way it arrived, in the EventBridge envelope's shape."""
+
+    id: str
+    source: str
+    detail_type: str
+    detail: Any
+    time: str = ""
+    account: str = ""
+    region: str = ""
+    resources: tuple[str, ...] = field(default_factory=tuple)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The envelope as EventBridge spells it: what mapping patterns and templates see."""
+        return {
+            "version": "0",
+            "id": self.id,
+            "detail-type": self.detail_type,
+            "source": self.source,
+            "account": self.account,
+            "time": self.time,
+            "region": self.region,
+            "resources": list(self.resources),
+            "detail": self.detail,
+        }
+
+
+def invocation_kind(event: Any) -> InvocationKind:
+    """Recognise the shape of a Lambda invocation; raise MalformedEvent for anything else."""
+    if isinstance(event, Mapping):
+        records = event.get("Records")
+        if isinstance(records, list) and records and all(_is_sqs_record(r) for r in records):
+            return InvocationKind.SQS_FIFO if _is_fifo_record(records[0]) else InvocationKind.SQS
+        if _looks_like_envelope(event):
+            return InvocationKind.EVENTBRIDGE
+    raise MalformedEvent("invocation is neither an SQS batch nor an EventBridge event")
+
+
+def event_from_eventbridge(event: Mapping[str, Any]) -> CanonicalEvent:
+    """A direct EventBridge invocation (rule targeting the function)."""
+    return _event_from_envelope(event, fallback_account="", fallback_region="")
+
+
+def event_from_sqs_record(record: Mapping[str, Any]) -> CanonicalEvent:
+    """One SQS record: EventBridge envelope, SNS notification or raw JSON payload."""
+    message_id = str(record.get("messageId") or "")
+    if not message_id:
+        raise MalformedEvent("SQS record has no messageId")
+    body = _parse_json(record.get("body"), what="SQS message body")
+    account, region = _account_and_region(record)
+    if _looks_like_sns_notification(body):
+        return _event_from_sns(body, record, account=account, region=region)
+    if _looks_like_envelope(body):
+        return _event_from_envelope(body, fallback_account=account, fallback_region=region)
+    attributes = _sqs_string_attributes(record)
+    return _raw_event(
+        body,
+        event_id=message_id,
+        attributes=attributes,
+        time=_epoch_millis_to_iso(_dict(record.get("attributes")).get("SentTimestamp")),
+        account=account,
+        region=region,
+        resources=(),
+    )
+
+
+def _event_from_sns(
+    notification: Mapping[str, Any], record: Mapping[str, Any], *, account: str, region: str
+) -> CanonicalEvent:
+    message = _parse_json(notification.get("Message"), what="SNS Message")
+    if _looks_like_envelope(message):
+        return _event_from_envelope(message, fallback_account=account, fallback_region=region)
+    sns_attributes = {
+        name: str(value.get("Value"))
+        for name, value in _dict(notification.get("MessageAttributes")).items()
+        if isinstance(value, Mapping) and value.get("Type") == "String"
+    }
+    attributes = {**_sqs_string_attributes(record), **sns_attributes}
+    topic_arn = notification.get("TopicArn")
+    return _raw_event(
+        message,
+        # The SNS MessageId survives SNS's own redelivery to the queue; the SQS messageId does not.
+        event_id=str(notification.get("MessageId") or record.get("messageId")),
+        attributes=attributes,
+        time=str(notification.get("Timestamp") or ""),
+        account=account,
+        region=region,
+        resources=(topic_arn,) if isinstance(topic_arn, str) else (),
+    )
+
+
+def _raw_event(
+    payload: Any,
+    *,
+    event_id: str,
+    attributes: Mapping[str, str],
+    time: str,
+    account: str,
+    region: str,
+    resources: tuple[str, ...],
+) -> CanonicalEvent:
+    if not isinstance(payload, dict):
+        raise MalformedEvent(f"raw payload must be a JSON object, got {_json_type(payload)}")
+    return CanonicalEvent(
+        id=event_id,
+        source=attributes.get("source", RAW_DEFAULT_SOURCE),
+        detail_type=attributes.get("detail-type", RAW_DEFAULT_DETAIL_TYPE),
+        detail=payload,
+        time=time,
+        account=account,
+        region=region,
+        resources=resources,
+    )
+
+
+def _event_from_envelope(
+    envelope: Mapping[str, Any], *, fallback_account: str, fallback_region: str
+) -> CanonicalEvent:
+    event_id = envelope.get("id")
+    source = envelope.get("source")
+    detail_type = envelope.get("detail-type")
+    detail = envelope.get("detail")
+    if not isinstance(event_id, str) or not event_id:
+        raise MalformedEvent("EventBridge event has no id")
+    if not isinstance(source, str) or not isinstance(detail_type, str):
+        raise MalformedEvent("EventBridge event source and detail-type must be strings")
+    if not isinstance(detail, dict):
+        raise MalformedEvent(f"EventBridge event detail must be a JSON object, got {_json_type(detail)}")
+    resources = envelope.get("resources") or []
+    if not isinstance(resources, list) or not all(isinstance(r, str) for r in resources):
+        raise MalformedEvent("EventBridge event resources must be a list of strings")
+    return CanonicalEvent(
+        id=event_id,
+        source=source,
+        detail_type=detail_type,
+        detail=detail,
+        time=str(envelope.get("time") or ""),
+        account=str(envelope.get("account") or fallback_account),
+        region=str(envelope.get("region") or fallback_region),
+        resources=tuple(resources),
+    )
+
+
+def _parse_json(text: Any, *, what: str) -> Any:
+    if not isinstance(text, str):
+        raise MalformedEvent(f"{what} is missing or not text")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise MalformedEvent(
+            f"{what} is not valid JSON ({error.msg} at line {error.lineno} column {error.colno})"
+        ) from None
+
+
+def _is_sqs_record(record: Any) -> bool:
+    return isinstance(record, Mapping) and record.get("eventSource") == "aws:sqs"
+
+
+def _is_fifo_record(record: Mapping[str, Any]) -> bool:
+    arn = str(record.get("eventSourceARN") or "")
+    return arn.endswith(".fifo") or "MessageGroupId" in _dict(record.get("attributes"))
+
+
+def _looks_like_envelope(value: Any) -> bool:
+    return isinstance(value, Mapping) and value.keys() >= _ENVELOPE_KEYS
+
+
+def _looks_like_sns_notification(value: Any) -> bool:
+    return (
+        isinstance(value, Mapping)
+        and value.get("Type") == "Notification"
+        and "Message" in value
+        and "TopicArn" in value
+    )
+
+
+def _sqs_string_attributes(record: Mapping[str, Any]) -> dict[str, str]:
+    attributes: dict[str, str] = {}
+    for name, value in _dict(record.get("messageAttributes")).items():
+        if isinstance(value, Mapping) and isinstance(value.get("stringValue"), str):
+            attributes[name] = value["stringValue"]
+    return attributes
+
+
+def _account_and_region(record: Mapping[str, Any]) -> tuple[str, str]:
+    """arn:aws:sqs:<region>:<account>:<queue> -> (account, region)."""
+    parts = str(record.get("eventSourceARN") or "").split(":")
+    if len(parts) >= 6:
+        return parts[4], parts[3]
+    return "", str(record.get("awsRegion") or "")
+
+
+def _epoch_millis_to_iso(value: Any) -> str:
+    try:
+        moment = datetime.fromtimestamp(int(value) / 1000, tz=UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return ""
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _dict(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"

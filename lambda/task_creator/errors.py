@@ -1,0 +1,127 @@
+"""Failure types. Code that decides "dead-letter now" or "retry later" reads the type, never a message.
+
+Messages never carry task content (Name, Description, Attributes, References, SegmentAttributes values):
+they end up in logs and in the DLQ's ``ErrorMessage`` attribute.
+"""
+
+from __future__ import annotations
+
+
+class TaskCreatorError(Exception):
+    """Base of every failure this function raises on purpose."""
+
+    error_type = "TaskCreatorError"
+
+    def __init__(self, message: str, *, rule: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.rule = rule
+
+
+# --- permanent: the same input will fail the same way; dead-letter at once --------------------------
+
+
+class PermanentFailure(TaskCreatorError):
+    """Retrying cannot help: the record goes to the DLQ with this reason."""
+
+    error_type = "PermanentFailure"
+
+
+class MalformedEvent(PermanentFailure):
+    """The record is not an event we can read (not JSON, not an object, a broken envelope)."""
+
+    error_type = "MalformedEvent"
+
+
+class UnmatchedEvent(PermanentFailure):
+    """No mapping rule matches the event and the mapping says ``"unmatched": "dead-letter"``."""
+
+    error_type = "UnmatchedEvent"
+
+
+class MappingError(PermanentFailure):
+    """A matching rule cannot render a valid request for this event (e.g. Name rendered empty)."""
+
+    error_type = "MappingError"
+
+
+class LimitViolation(PermanentFailure):
+    """The rendered request breaks one of Connect's documented limits."""
+
+    error_type = "LimitViolation"
+
+    def __init__(self, field: str, message: str, *, rule: str | None = None) -> None:
+        super().__init__(f"{field}: {message}", rule=rule)
+        self.field = field
+
+
+class ConnectRejected(PermanentFailure):
+    """Connect refused the request for a reason that will not change on retry."""
+
+    def __init__(self, code: str, message: str, *, rule: str | None = None) -> None:
+        super().__init__(f"{code}: {message}", rule=rule)
+        self.code = code
+        self.error_type = code
+
+
+# --- transient: worth retrying later --------------------------------------------------------------
+
+
+class TransientFailure(TaskCreatorError):
+    """May succeed later: the record is reported in ``batchItemFailures`` and retried."""
+
+    error_type = "TransientFailure"
+
+
+class ConnectThrottled(TransientFailure):
+    """Connect (or our own rate limit) said "slow down"."""
+
+    error_type = "ThrottlingException"
+
+
+class ConnectUnavailable(TransientFailure):
+    """Connect failed on its side, timed out, could not be reached, or the active-task quota is full."""
+
+    def __init__(self, code: str, message: str, *, rule: str | None = None) -> None:
+        super().__init__(f"{code}: {message}", rule=rule)
+        self.code = code
+        self.error_type = code
+
+
+class LedgerUnavailable(TransientFailure):
+    """The idempotency ledger could not be read or written, or the same task is in progress elsewhere."""
+
+    error_type = "LedgerUnavailable"
+
+
+class DeadLetterUnavailable(TransientFailure):
+    """Writing to the DLQ failed: the record stays on its source queue so nothing is lost."""
+
+    error_type = "DeadLetterUnavailable"
+
+
+# --- configuration: the function cannot start; raised at cold start --------------------------------
+
+
+class ConfigurationError(TaskCreatorError):
+    """Settings or the mapping file are invalid. Raised once, at cold start or at synth."""
+
+    error_type = "ConfigurationError"
+
+
+class SettingsError(ConfigurationError):
+    """An environment variable is missing or invalid; the message names it."""
+
+    error_type = "SettingsError"
+
+
+class MappingFileError(ConfigurationError):
+    """The mapping file is invalid. ``problems`` lists every problem, each naming the rule and field."""
+
+    error_type = "MappingFileError"
+
+    def __init__(self, origin: str, problems: list[str]) -> None:
+        listing = "\n".join(f"  - {problem}" for problem in problems)
+        super().__init__(f"invalid mapping file {origin}:\n{listing}")
+        self.origin = origin
+        self.problems = list(problems)

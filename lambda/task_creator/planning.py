@@ -1,0 +1,96 @@
+"""One canonical event -> the tasks to create (one per matching rule) and the rules that cannot render.
+
+Pure: matching, rendering, the ClientToken and Connect's limits, with no I/O. The handler, the CLI's
+``render`` command and the tests all go through here, so what users preview is what the function sends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from task_creator.envelope import CanonicalEvent
+from task_creator.errors import PermanentFailure, TaskCreatorError
+from task_creator.limits import DEFAULT_SCHEDULE_WINDOW, LimitPolicy, enforce_limits
+from task_creator.render import TaskDefaults, render_identity, render_request
+from task_creator.rules import MappingRule, TaskMapping
+from task_creator.token import client_token
+
+
+@dataclass(frozen=True)
+class PlanningContext:
+    """Everything planning needs besides the event and the mapping."""
+
+    defaults: TaskDefaults
+    token_namespace: str
+    now: datetime
+    schedule_window: timedelta = DEFAULT_SCHEDULE_WINDOW
+
+
+@dataclass(frozen=True)
+class PlannedTask:
+    """A request ready for Connect (ClientToken included) and where it came from."""
+
+    rule: str
+    event_id: str
+    identity: str
+    client_token: str
+    request: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RuleFailure:
+    """A rule whose task failed for this event: it could not render, or Connect refused it."""
+
+    rule: str
+    error: TaskCreatorError
+
+
+@dataclass(frozen=True)
+class EventPlan:
+    event_id: str
+    tasks: tuple[PlannedTask, ...]
+    failures: tuple[RuleFailure, ...]
+    matched_rules: tuple[str, ...]
+
+    @property
+    def unmatched(self) -> bool:
+        return not self.matched_rules
+
+
+def plan_event(event: CanonicalEvent, mapping: TaskMapping, context: PlanningContext) -> EventPlan:
+    """Match every rule and plan its task; a rule that fails does not stop the others."""
+    envelope = event.as_dict()
+    rules = mapping.matching_rules(envelope)
+    tasks: list[PlannedTask] = []
+    failures: list[RuleFailure] = []
+    for rule in rules:
+        try:
+            tasks.append(plan_task(rule, event, envelope, context))
+        except PermanentFailure as error:
+            error.rule = rule.name
+            failures.append(RuleFailure(rule=rule.name, error=error))
+    return EventPlan(
+        event_id=event.id,
+        tasks=tuple(tasks),
+        failures=tuple(failures),
+        matched_rules=tuple(rule.name for rule in rules),
+    )
+
+
+def plan_task(
+    rule: MappingRule, event: CanonicalEvent, envelope: dict[str, Any], context: PlanningContext
+) -> PlannedTask:
+    identity = render_identity(rule, envelope, event.id)
+    request = render_request(rule, envelope, context.defaults)
+    policy = LimitPolicy(oversize=rule.oversize, schedule_window=context.schedule_window)
+    request = enforce_limits(request, now=context.now, policy=policy)
+    token = client_token(context.token_namespace, rule.name, identity)
+    return PlannedTask(
+        rule=rule.name,
+        event_id=event.id,
+        identity=identity,
+        client_token=token,
+        request={**request, "ClientToken": token},
+    )

@@ -1,0 +1,211 @@
+"""A matched rule + the canonical event -> the StartTaskContact request (without ClientToken).
+
+Rendered values take the type of the parameter they fill: text for ids, Name, Description, attribute
+and reference values; a timezone-aware datetime for ScheduledTime (ISO-8601 or epoch seconds in the
+event); typed segment attribute values. An optional field that renders to null or empty is left out;
+Name rendering empty is a MappingError. InstanceId and ContactFlowId default from the settings; the
+default flow is added only when the rule names no TaskTemplateId or QuickConnectId.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from task_creator.errors import MappingError
+from task_creator.rules import MappingRule
+from task_creator.task_fields import TASK_FIELDS, FieldKind
+from task_creator.templates import Template, TemplateError, as_text
+
+REQUIRED_TEXT = frozenset({"Name", "InstanceId"})
+
+
+@dataclass(frozen=True)
+class TaskDefaults:
+    """What the function settings supply when a rule leaves it out."""
+
+    instance_id: str
+    contact_flow_id: str | None = None
+
+
+def render_request(rule: MappingRule, event: Mapping[str, Any], defaults: TaskDefaults) -> dict[str, Any]:
+    """The request for ``rule`` and ``event``; raise MappingError naming the rule and field."""
+    renderer = _Renderer(rule.name, event)
+    request: dict[str, Any] = {}
+    for field, compiled in rule.compiled_task.items():
+        value = renderer.field(field, TASK_FIELDS[field], compiled)
+        if value is not None:
+            request[field] = value
+    request.setdefault("InstanceId", defaults.instance_id)
+    if not any(request.get(selector) for selector in ("ContactFlowId", "TaskTemplateId", "QuickConnectId")):
+        if not defaults.contact_flow_id:
+            raise MappingError(
+                "no flow selector: the rule names no ContactFlowId, TaskTemplateId or QuickConnectId"
+                " and CONNECT_CONTACT_FLOW_ID is not set",
+                rule=rule.name,
+            )
+        request["ContactFlowId"] = defaults.contact_flow_id
+    for field in sorted(REQUIRED_TEXT):
+        if not request.get(field):
+            raise MappingError(f"{field} rendered empty for this event", rule=rule.name)
+    return request
+
+
+def render_identity(rule: MappingRule, event: Mapping[str, Any], canonical_id: str) -> str:
+    """The event identity for the ClientToken: the rule's ``eventId`` if given, else the canonical id."""
+    if rule.event_id is None:
+        return canonical_id
+    identity = as_text(_render(rule.event_id, event, rule.name, "eventId"))
+    if not identity:
+        raise MappingError("eventId rendered empty for this event", rule=rule.name)
+    return identity
+
+
+class _Renderer:
+    def __init__(self, rule: str, event: Mapping[str, Any]) -> None:
+        self.rule = rule
+        self.event = event
+
+    def field(self, field: str, kind: FieldKind, compiled: Any) -> Any:
+        if kind is FieldKind.TEXT:
+            return self.text(compiled, field)
+        if kind is FieldKind.TIMESTAMP:
+            return self.timestamp(compiled, field)
+        if kind is FieldKind.ATTRIBUTES:
+            return self.attributes(compiled, field)
+        if kind is FieldKind.REFERENCES:
+            return self.references(compiled, field)
+        if kind is FieldKind.SEGMENT_ATTRIBUTES:
+            return self.segment_attributes(compiled, field)
+        return self.attachments(compiled, field)
+
+    def value(self, compiled: Any, where: str) -> Any:
+        return _render(compiled, self.event, self.rule, where) if isinstance(compiled, Template) else compiled
+
+    def text(self, compiled: Any, where: str) -> str | None:
+        return as_text(self.value(compiled, where)) or None
+
+    def timestamp(self, compiled: Any, where: str) -> datetime | None:
+        value = self.value(compiled, where)
+        if value is None or value == "":
+            return None
+        moment = _to_datetime(value)
+        if moment is None:
+            raise MappingError(f"{where} must render to ISO-8601 or epoch seconds", rule=self.rule)
+        return moment
+
+    def attributes(self, compiled: Mapping[str, Any], where: str) -> dict[str, str] | None:
+        rendered = {key: self.text(value, f"{where}.{key}") for key, value in compiled.items()}
+        kept = {key: value for key, value in rendered.items() if value}
+        return kept or None
+
+    def references(self, compiled: Mapping[str, Any], where: str) -> dict[str, dict[str, str]] | None:
+        kept: dict[str, dict[str, str]] = {}
+        for name, reference in compiled.items():
+            kind = reference["Type"]
+            at = f"{where}.{name}.Value"
+            value = (
+                self.timestamp(reference["Value"], at)
+                if kind == "DATE"
+                else self.text(reference["Value"], at)
+            )
+            if isinstance(value, datetime):
+                kept[name] = {"Type": kind, "Value": str(int(value.timestamp()))}
+            elif value:
+                kept[name] = {"Type": kind, "Value": value}
+        return kept or None
+
+    def segment_attributes(self, compiled: Mapping[str, Any], where: str) -> dict[str, Any] | None:
+        kept = {}
+        for key, value in compiled.items():
+            rendered = self.segment_value(value, f"{where}.{key}")
+            if rendered is not None:
+                kept[key] = rendered
+        return kept or None
+
+    def segment_value(self, compiled: Mapping[str, Any], where: str) -> dict[str, Any] | None:
+        kind, item = next(iter(compiled.items()))
+        at = f"{where}.{kind}"
+        if kind == "ValueMap":
+            entries = {k: self.segment_value(v, f"{at}.{k}") for k, v in item.items()}
+            kept = {k: v for k, v in entries.items() if v is not None}
+            return {kind: kept} if kept else None
+        if kind == "ValueList":
+            items = [self.segment_value(v, f"{at}[{i}]") for i, v in enumerate(item)]
+            present = [v for v in items if v is not None]
+            return {kind: present} if present else None
+        if kind == "ValueInteger":
+            number = self.integer(item, at)
+            return None if number is None else {kind: number}
+        text = self.text(item, at)
+        return {kind: text} if text else None
+
+    def integer(self, compiled: Any, where: str) -> int | None:
+        value = self.value(compiled, where)
+        if value is None or value == "":
+            return None
+        if isinstance(value, bool):
+            raise MappingError(f"{where} must render to an integer", rule=self.rule)
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise MappingError(f"{where} must render to an integer", rule=self.rule) from None
+        if not number.is_integer():
+            raise MappingError(f"{where} must render to an integer", rule=self.rule)
+        return int(number)
+
+    def attachments(self, compiled: Any, where: str) -> list[dict[str, str]] | None:
+        items = self.value(compiled, where) if isinstance(compiled, Template) else compiled
+        if items is None or items == []:
+            return None
+        if not isinstance(items, list):
+            raise MappingError(f"{where} must render to a list of attachments", rule=self.rule)
+        rendered = []
+        for index, item in enumerate(items):
+            at = f"{where}[{index}]"
+            if not isinstance(item, Mapping) or not {"FileName", "S3Url"} <= item.keys():
+                raise MappingError(f"{at} must have FileName and S3Url", rule=self.rule)
+            file_name = self.text(item["FileName"], f"{at}.FileName")
+            url = self.text(item["S3Url"], f"{at}.S3Url")
+            if not file_name or not url:
+                raise MappingError(f"{at} rendered without FileName or S3Url", rule=self.rule)
+            rendered.append({"FileName": file_name, "S3Url": url})
+        return rendered
+
+
+def _render(template: Template, event: Mapping[str, Any], rule: str, where: str) -> Any:
+    try:
+        return template.render(event)
+    except TemplateError as error:
+        raise MappingError(f"{where}: {error}", rule=rule) from None
+
+
+def _to_datetime(value: Any) -> datetime | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return _from_epoch(float(value))
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return _from_epoch(float(text))
+        except ValueError:
+            pass
+        try:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return None
+
+
+def _from_epoch(seconds: float) -> datetime | None:
+    if not math.isfinite(seconds):
+        return None
+    try:
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None

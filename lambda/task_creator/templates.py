@@ -1,0 +1,97 @@
+"""``{{ expression }}`` placeholders whose expressions are JMESPath over the canonical event.
+
+A string that is exactly one placeholder renders to the expression's value with its JSON type (so a
+number can fill ``ScheduledTime`` or ``ValueInteger``); any other string renders to text, each
+placeholder replaced by its value written as text (see ``as_text``), null as nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import jmespath
+from jmespath.exceptions import JMESPathError
+from jmespath.parser import ParsedResult
+
+_PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
+
+
+class TemplateError(ValueError):
+    """A placeholder is empty, unterminated, or not valid JMESPath."""
+
+
+@dataclass(frozen=True)
+class Template:
+    """A compiled template string: literal text and JMESPath expressions, in order."""
+
+    text: str
+    parts: tuple[str | ParsedResult, ...]
+
+    @property
+    def is_single_expression(self) -> bool:
+        return len(self.parts) == 1 and isinstance(self.parts[0], ParsedResult)
+
+    def render(self, data: Any) -> Any:
+        """The value (single placeholder) or the text (anything else) for ``data``."""
+        if self.is_single_expression:
+            return _search(self.parts[0], data)  # type: ignore[arg-type]
+        pieces: list[str] = []
+        for part in self.parts:
+            if isinstance(part, str):
+                pieces.append(part)
+            else:
+                pieces.append(as_text(_search(part, data)) or "")
+        return "".join(pieces)
+
+
+def compile_template(text: str) -> Template:
+    """Compile ``text``; raise TemplateError naming the bad expression."""
+    parts: list[str | ParsedResult] = []
+    position = 0
+    for placeholder in _PLACEHOLDER.finditer(text):
+        if placeholder.start() > position:
+            parts.append(text[position : placeholder.start()])
+        expression = placeholder.group(1).strip()
+        if not expression:
+            raise TemplateError("empty placeholder {{ }}")
+        try:
+            parts.append(jmespath.compile(expression))
+        except JMESPathError as error:
+            first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+            raise TemplateError(f"invalid JMESPath expression {expression!r}: {first_line}") from None
+        position = placeholder.end()
+    tail = text[position:]
+    if "{{" in tail:
+        raise TemplateError("unterminated placeholder: '{{' without '}}'")
+    if tail:
+        parts.append(tail)
+    return Template(text=text, parts=tuple(parts))
+
+
+def has_placeholder(value: str) -> bool:
+    """True when ``value`` contains at least one ``{{ ... }}`` placeholder."""
+    return _PLACEHOLDER.search(value) is not None
+
+
+def as_text(value: Any) -> str | None:
+    """A rendered value written as text: numbers as written, true/false, compact JSON; null as None."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return json.dumps(value)
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=False)
+
+
+def _search(expression: ParsedResult, data: Any) -> Any:
+    try:
+        return expression.search(data)
+    except JMESPathError as error:
+        # The error's text can quote event values; name only the expression and the kind of failure.
+        raise TemplateError(f"expression {expression.expression!r} failed: {type(error).__name__}") from None
