@@ -1,0 +1,81 @@
+"""SQS batches through the Powertools batch utility, with partial batch responses.
+
+Standard queues: records run concurrently, at most ``max_parallel_calls`` at a time (an async processor
+whose record handler hands the blocking work to a bounded thread pool). FIFO queues: the FIFO processor,
+in order, and a failed message holds back only its own message group. A batch in which every record
+failed is still answered with a partial response, never an exception.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import (
+    AsyncBatchProcessor,
+    EventType,
+    SqsFifoPartialProcessor,
+    async_process_partial_response,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from task_creator.creator import Delivery, EventReport, TaskCreator
+from task_creator.envelope import event_from_sqs_record
+
+
+class SqsBatchRunner:
+    def __init__(self, creator: TaskCreator, executor: ThreadPoolExecutor) -> None:
+        self.creator = creator
+        self.executor = executor
+
+    def run(
+        self, event: dict[str, Any], context: LambdaContext, *, deadline: float, fifo: bool
+    ) -> PartialItemFailureResponse:
+        process_record = self._record_processor(deadline)
+        if fifo:
+            fifo_processor = SqsFifoPartialProcessor(skip_group_on_error=True)
+            fifo_processor.raise_on_entire_batch_failure = False
+            return process_partial_response(
+                event=event, record_handler=process_record, processor=fifo_processor, context=context
+            )
+
+        loop_executor = self.executor
+
+        async def process_record_async(record: SQSRecord) -> EventReport:
+            return await asyncio.get_running_loop().run_in_executor(loop_executor, process_record, record)
+
+        processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+        return async_process_partial_response(
+            event=event, record_handler=process_record_async, processor=processor, context=context
+        )
+
+    def _record_processor(self, deadline: float) -> Callable[[SQSRecord], EventReport]:
+        def process_record(record: SQSRecord) -> EventReport:
+            raw = record.raw_event
+            return self.creator.process(
+                sqs_delivery(raw), lambda: event_from_sqs_record(raw), deadline=deadline
+            )
+
+        return process_record
+
+
+def sqs_delivery(record: dict[str, Any]) -> Delivery:
+    attributes = record.get("attributes") or {}
+    try:
+        receive_count = int(attributes.get("ApproximateReceiveCount", 1))
+    except (TypeError, ValueError):
+        receive_count = 1
+    return Delivery(
+        body=str(record.get("body", "")),
+        message_id=str(record.get("messageId", "")),
+        source_arn=str(record.get("eventSourceARN", "")),
+        message_attributes=record.get("messageAttributes") or {},
+        receipt_handle=record.get("receiptHandle"),
+        receive_count=receive_count,
+        message_group_id=attributes.get("MessageGroupId"),
+    )

@@ -1,0 +1,112 @@
+"""Builds the function's collaborators from its settings, once per container.
+
+The only place that creates boto3 clients; everything below receives them. Tests hand the handler their
+own ``Dependencies`` (with fakes, moto-backed clients or the Connect emulator) instead of patching.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+
+from task_creator.batch import SqsBatchRunner
+from task_creator.connect import ConnectTasks, make_connect_client
+from task_creator.creator import PlanningSettings, TaskCreator, TaskStarter
+from task_creator.dead_letters import DeadLetterQueue
+from task_creator.ingest_queue import IngestQueue
+from task_creator.ledger import TaskLedger
+from task_creator.observability import TaskMetrics
+from task_creator.rate_limit import TokenBucket
+from task_creator.render import TaskDefaults
+from task_creator.rules import TaskMapping, load_mapping
+from task_creator.settings import Settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_sqs import SQSClient
+
+AWS_CLIENT_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10
+)
+
+
+@dataclass
+class Dependencies:
+    settings: Settings
+    creator: TaskCreator
+    batch: SqsBatchRunner
+    metrics: TaskMetrics
+    ledger: TaskLedger | None
+
+
+@dataclass
+class AwsClients:
+    """The AWS clients the function uses; each built lazily only if needed."""
+
+    connect: TaskStarter
+    sqs: SQSClient
+    dynamodb: Callable[[], DynamoDBClient]
+
+
+def default_clients(settings: Settings) -> AwsClients:
+    return AwsClients(
+        connect=ConnectTasks(make_connect_client(max_pool_connections=settings.max_parallel_calls)),
+        sqs=boto3.client("sqs", config=AWS_CLIENT_CONFIG),
+        dynamodb=lambda: boto3.client(
+            "dynamodb",
+            config=AWS_CLIENT_CONFIG.merge(Config(max_pool_connections=settings.max_parallel_calls)),
+        ),
+    )
+
+
+def build_dependencies(
+    settings: Settings,
+    *,
+    clients: AwsClients | None = None,
+    mapping: TaskMapping | None = None,
+    **creator_options: Any,
+) -> Dependencies:
+    """Wire everything from ``settings``; ``clients``/``mapping`` override what would be built."""
+    clients = clients or default_clients(settings)
+    mapping = mapping or load_mapping(settings.mapping_file)
+    metrics = TaskMetrics(namespace=settings.metrics_namespace, service=settings.service_name)
+    ledger = (
+        TaskLedger(
+            settings.idempotency_table,
+            dynamodb_client=clients.dynamodb(),
+            key_prefix=settings.token_namespace,
+            expiry=settings.idempotency_expiry,
+        )
+        if settings.idempotency_table
+        else None
+    )
+    creator = TaskCreator(
+        mapping=mapping,
+        planning=PlanningSettings(
+            defaults=TaskDefaults(
+                instance_id=settings.connect_instance_id, contact_flow_id=settings.contact_flow_id
+            ),
+            token_namespace=settings.token_namespace,
+            schedule_window=settings.schedule_window,
+        ),
+        connect=clients.connect,
+        metrics=metrics,
+        ledger=ledger,
+        dead_letters=DeadLetterQueue(clients.sqs, settings.dlq_url) if settings.dlq_url else None,
+        ingest_queue=IngestQueue(clients.sqs),
+        limiter=TokenBucket(settings.connect_calls_per_second) if settings.connect_calls_per_second else None,
+        **creator_options,
+    )
+    executor = ThreadPoolExecutor(max_workers=settings.max_parallel_calls, thread_name_prefix="task-creator")
+    return Dependencies(
+        settings=settings,
+        creator=creator,
+        batch=SqsBatchRunner(creator, executor),
+        metrics=metrics,
+        ledger=ledger,
+    )

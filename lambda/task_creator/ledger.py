@@ -1,0 +1,93 @@
+"""The durable idempotency ledger: Powertools idempotency on DynamoDB, keyed per (rule, event identity).
+
+Connect's own ClientToken window for StartTaskContact is undocumented, so the ledger is what makes a
+replay days later safe: a key seen before skips the Connect call and reports the stored ContactId. The
+key is the ClientToken, itself derived from (namespace, rule, identity). A record left IN_PROGRESS by a
+timed-out invocation expires with that invocation (the Lambda context is registered per invocation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyPersistenceLayerError,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from task_creator.errors import LedgerUnavailable
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+DEFAULT_EXPIRY = timedelta(days=14)
+_DUPLICATE_FLAG = "__duplicate__"
+
+StartTask = Callable[[Mapping[str, Any]], str]
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    contact_id: str
+    duplicate: bool
+
+
+class TaskLedger:
+    """Runs ``start`` at most once per ClientToken within the expiry; remembers the ContactId."""
+
+    def __init__(
+        self,
+        table_name: str,
+        *,
+        dynamodb_client: DynamoDBClient,
+        key_prefix: str,
+        expiry: timedelta = DEFAULT_EXPIRY,
+    ) -> None:
+        self._config = IdempotencyConfig(
+            expires_after_seconds=int(expiry.total_seconds()),
+            raise_on_no_idempotency_key=True,
+            response_hook=_mark_duplicate,
+        )
+        persistence = DynamoDBPersistenceLayer(table_name=table_name, boto3_client=dynamodb_client)
+        self._start_once = idempotent_function(
+            data_keyword_argument="ledger_key",
+            persistence_store=persistence,
+            config=self._config,
+            key_prefix=key_prefix,
+        )(_start_and_record)
+
+    def register_lambda_context(self, context: LambdaContext) -> None:
+        """Bound IN_PROGRESS records by this invocation's remaining time (call once per invocation)."""
+        self._config.register_lambda_context(context)
+
+    def start_once(self, client_token: str, request: Mapping[str, Any], start: StartTask) -> LedgerEntry:
+        try:
+            stored = self._start_once(ledger_key={"clientToken": client_token}, request=request, start=start)
+        except IdempotencyAlreadyInProgressError:
+            raise LedgerUnavailable("the same task is being created by another invocation") from None
+        except IdempotencyPersistenceLayerError as error:
+            raise LedgerUnavailable(
+                f"idempotency ledger unavailable: {type(error.__cause__).__name__}"
+            ) from None
+        return LedgerEntry(contact_id=str(stored["ContactId"]), duplicate=bool(stored.get(_DUPLICATE_FLAG)))
+
+
+def _start_and_record(
+    *, ledger_key: Mapping[str, str], request: Mapping[str, Any], start: StartTask
+) -> dict[str, str]:
+    return {"ContactId": start(request)}
+
+
+def _mark_duplicate(response: Any, idempotent_data: DataRecord) -> Any:
+    """Powertools calls this only when it answers from the ledger instead of running the function."""
+    return {**response, _DUPLICATE_FLAG: True}

@@ -1,0 +1,120 @@
+"""Environment settings, parsed and validated once at cold start; every error names the variable."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from task_creator.errors import SettingsError
+
+BUNDLED_MAPPING_FILE = Path(__file__).resolve().parent.parent / "mapping.json"
+DEFAULT_TOKEN_NAMESPACE = "task-creator"
+DEFAULT_SERVICE_NAME = "task-creator"
+DEFAULT_METRICS_NAMESPACE = "TaskCreator"
+
+
+@dataclass(frozen=True)
+class Settings:
+    connect_instance_id: str
+    contact_flow_id: str | None = None
+    dlq_url: str | None = None
+    mapping_file: Path = BUNDLED_MAPPING_FILE
+    idempotency_table: str | None = None
+    idempotency_expiry: timedelta = timedelta(days=14)
+    max_parallel_calls: int = 5
+    connect_calls_per_second: float | None = None
+    token_namespace: str = DEFAULT_TOKEN_NAMESPACE
+    schedule_window: timedelta = timedelta(days=6)
+    service_name: str = DEFAULT_SERVICE_NAME
+    metrics_namespace: str = DEFAULT_METRICS_NAMESPACE
+    tracing_enabled: bool = False
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> Settings:
+        """Read every setting; raise SettingsError listing each bad variable and how to fix it."""
+        reader = _Reader(environ)
+        settings = cls(
+            connect_instance_id=reader.required(
+                "CONNECT_INSTANCE_ID", "the Amazon Connect instance id (a UUID)"
+            ),
+            contact_flow_id=reader.optional("CONNECT_CONTACT_FLOW_ID"),
+            dlq_url=reader.optional("DLQ_URL"),
+            mapping_file=Path(reader.optional("MAPPING_FILE") or BUNDLED_MAPPING_FILE),
+            idempotency_table=reader.optional("IDEMPOTENCY_TABLE"),
+            idempotency_expiry=timedelta(days=reader.number("IDEMPOTENCY_EXPIRY_DAYS", 14, minimum=1)),
+            max_parallel_calls=int(
+                reader.number("MAX_PARALLEL_CALLS", 5, minimum=1, maximum=50, integer=True)
+            ),
+            connect_calls_per_second=reader.optional_number("CONNECT_CALLS_PER_SECOND", minimum=0.01),
+            token_namespace=reader.optional("TOKEN_NAMESPACE") or DEFAULT_TOKEN_NAMESPACE,
+            schedule_window=timedelta(days=reader.number("SCHEDULED_TIME_WINDOW_DAYS", 6, minimum=0.01)),
+            service_name=reader.optional("POWERTOOLS_SERVICE_NAME") or DEFAULT_SERVICE_NAME,
+            metrics_namespace=reader.optional("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_METRICS_NAMESPACE,
+            tracing_enabled=not reader.flag("POWERTOOLS_TRACE_DISABLED", default=True),
+        )
+        reader.raise_if_invalid()
+        return settings
+
+
+class _Reader:
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        self._problems: list[str] = []
+
+    def optional(self, name: str) -> str | None:
+        value = self._environ.get(name, "").strip()
+        return value or None
+
+    def required(self, name: str, meaning: str) -> str:
+        value = self.optional(name)
+        if value is None:
+            self._problems.append(f"{name} is required: set it to {meaning}")
+            return ""
+        return value
+
+    def number(
+        self,
+        name: str,
+        default: float,
+        *,
+        minimum: float,
+        maximum: float | None = None,
+        integer: bool = False,
+    ) -> float:
+        value = self.optional_number(name, minimum=minimum, maximum=maximum, integer=integer)
+        return default if value is None else value
+
+    def optional_number(
+        self, name: str, *, minimum: float, maximum: float | None = None, integer: bool = False
+    ) -> float | None:
+        text = self.optional(name)
+        if text is None:
+            return None
+        try:
+            value = int(text) if integer else float(text)
+        except ValueError:
+            kind = "a whole number" if integer else "a number"
+            self._problems.append(f"{name} must be {kind}, got {text!r}")
+            return None
+        if value < minimum or (maximum is not None and value > maximum):
+            bounds = f">= {minimum}" if maximum is None else f"between {minimum} and {maximum}"
+            self._problems.append(f"{name} must be {bounds}, got {text!r}")
+            return None
+        return value
+
+    def flag(self, name: str, *, default: bool) -> bool:
+        text = self.optional(name)
+        if text is None:
+            return default
+        if text.lower() in {"1", "true", "yes", "on"}:
+            return True
+        if text.lower() in {"0", "false", "no", "off"}:
+            return False
+        self._problems.append(f"{name} must be true or false, got {text!r}")
+        return default
+
+    def raise_if_invalid(self) -> None:
+        if self._problems:
+            raise SettingsError("invalid settings: " + "; ".join(self._problems))
