@@ -24,5 +24,6 @@ def retry_delay_seconds(
     attempt = max(receive_count, 1)
     ceiling = min(cap, base * 2 ** min(attempt - 1, 20), SQS_MAX_VISIBILITY_SECONDS)
     half = ceiling / 2
-    jitter = (rng or _RNG).uniform(0, half)
-    return max(1, round(half + jitter))
+    generator: random.Random = rng or _RNG
+    delay: float = half + generator.uniform(0, half)
+    return max(1, round(delay))
