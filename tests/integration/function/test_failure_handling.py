@@ -1,0 +1,184 @@
+"""What happens to a record when something fails: retried (transient) or dead-lettered (permanent)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from task_creator.errors import ConnectRejected, ConnectThrottled, ConnectUnavailable, TransientFailure
+from task_creator.handler import lambda_handler
+from tests.integration.function.conftest import FunctionUnderTest, LambdaContext, receive_batch, sample
+
+
+def order_event(order_id: str, *, tier: str = "standard") -> str:
+    event = sample("eventbridge-order-delayed.json")
+    event["id"] = f"event-{order_id}"
+    event["detail"]["orderId"] = order_id
+    event["detail"]["customer"]["tier"] = tier
+    return json.dumps(event)
+
+
+def failed_ids(response: dict[str, Any]) -> list[str]:
+    return [failure["itemIdentifier"] for failure in response["batchItemFailures"]]
+
+
+def dead_letter_attributes(function: FunctionUnderTest) -> list[dict[str, str]]:
+    return [
+        {name: value["StringValue"] for name, value in message["MessageAttributes"].items()}
+        for message in function.dead_letters()
+    ]
+
+
+def test_transient_failure_reports_only_that_record(function: FunctionUnderTest, context: LambdaContext):
+    def throttles_a1(request: Mapping[str, Any]) -> None:
+        if request["Attributes"]["orderId"] == "A-1":
+            raise ConnectThrottled("ThrottlingException: Rate exceeded")
+
+    function.connect.intercept = throttles_a1
+    event = receive_batch(function, [order_event("A-1"), order_event("A-2")])
+    a1 = next(r["messageId"] for r in event["Records"] if "A-1" in r["body"])
+
+    response = lambda_handler(event, context, dependencies=function.build())
+
+    assert failed_ids(response) == [a1]
+    assert [r["Attributes"]["orderId"] for r in function.connect.requests] == ["A-2"]
+    assert function.dead_letters() == []
+
+
+def test_transient_failure_extends_visibility_for_backoff(
+    function: FunctionUnderTest, context: LambdaContext
+):
+    function.connect.fail_always = ConnectUnavailable("InternalServiceException", "boom")
+    event = receive_batch(function, [order_event("B-1")])
+    function.sqs.change_message_visibility(
+        QueueUrl=function.ingest_url, ReceiptHandle=event["Records"][0]["receiptHandle"], VisibilityTimeout=0
+    )
+
+    lambda_handler(event, context, dependencies=function.build())
+
+    # Back-off made the message invisible again instead of letting it reappear at once.
+    visible = function.sqs.receive_message(QueueUrl=function.ingest_url, WaitTimeSeconds=0).get(
+        "Messages", []
+    )
+    assert visible == []
+
+
+def test_a_batch_in_which_every_record_failed_is_answered_not_raised(
+    function: FunctionUnderTest, context: LambdaContext
+):
+    function.connect.fail_always = ConnectThrottled("ThrottlingException: Rate exceeded")
+    event = receive_batch(function, [order_event("C-1"), order_event("C-2"), order_event("C-3")])
+
+    response = lambda_handler(event, context, dependencies=function.build())
+
+    assert sorted(failed_ids(response)) == sorted(r["messageId"] for r in event["Records"])
+
+
+def test_connect_rejection_goes_to_the_dlq_at_once(function: FunctionUnderTest, context: LambdaContext):
+    function.connect.fail_always = ConnectRejected("ResourceNotFoundException", "Contact flow not found")
+    event = receive_batch(function, [order_event("D-1")])
+
+    response = lambda_handler(event, context, dependencies=function.build())
+
+    assert response == {"batchItemFailures": []}
+    [letter] = dead_letter_attributes(function)
+    assert letter["ErrorType"] == "ResourceNotFoundException"
+    assert letter["Rule"] == "order-delayed"
+    assert letter["EventId"] == "event-D-1"
+
+
+def test_dlq_write_failure_keeps_the_record_on_its_queue(function: FunctionUnderTest, context: LambdaContext):
+    deps = function.build(dlq_url=function.dlq_url.replace("task-creator-dlq", "no-such-queue"))
+    event = sample("sqs-poison-records.json")
+
+    response = lambda_handler(event, context, dependencies=deps)
+
+    assert sorted(failed_ids(response)) == sorted(r["messageId"] for r in event["Records"])
+
+
+def test_fan_out_retry_creates_only_the_missing_task(function: FunctionUnderTest, context: LambdaContext):
+    deps = function.build()
+    vip_order = order_event("E-1", tier="vip")
+    # order-delayed succeeds, vip-escalation is throttled: the record is retried as a whole.
+    calls = {"vip": 0}
+
+    def throttles_the_first_escalation(request: Mapping[str, Any]) -> None:
+        if request["Name"].startswith("Escalate") and calls["vip"] == 0:
+            calls["vip"] += 1
+            raise ConnectThrottled("ThrottlingException: Rate exceeded")
+
+    function.connect.intercept = throttles_the_first_escalation
+    first = lambda_handler(receive_batch(function, [vip_order]), context, dependencies=deps)
+    assert len(first["batchItemFailures"]) == 1
+    function.sqs.purge_queue(QueueUrl=function.ingest_url)
+
+    second = lambda_handler(receive_batch(function, [vip_order]), context, dependencies=deps)
+
+    assert second == {"batchItemFailures": []}
+    assert sorted(function.connect.by_rule_name()) == ["Escalate: VIP order E-1", "Order E-1 is delayed"]
+
+
+def test_fifo_failure_holds_back_only_its_message_group(function: FunctionUnderTest, context: LambdaContext):
+    function.connect.failures = [ConnectThrottled("ThrottlingException: Rate exceeded")]
+    event = sample("sqs-fifo-batch.json")
+
+    response = lambda_handler(event, context, dependencies=function.build())
+
+    shp1 = [r["messageId"] for r in event["Records"] if r["attributes"]["MessageGroupId"] == "SHP-1"]
+    assert sorted(failed_ids(response)) == sorted(shp1)
+    assert function.connect.by_rule_name() == ["Shipment SHP-2: damaged"]
+
+
+def test_direct_invocation_raises_on_transient_failure_so_lambda_retries(
+    function: FunctionUnderTest, context: LambdaContext
+):
+    function.connect.fail_always = ConnectUnavailable("InternalServiceException", "boom")
+
+    with pytest.raises(TransientFailure):
+        lambda_handler(sample("eventbridge-order-delayed.json"), context, dependencies=function.build())
+
+
+def test_direct_invocation_dead_letters_a_permanent_failure_and_returns(
+    function: FunctionUnderTest, context: LambdaContext
+):
+    function.connect.fail_always = ConnectRejected("InvalidParameterException", "bad")
+    event = sample("eventbridge-order-delayed.json")
+
+    result = lambda_handler(event, context, dependencies=function.build())
+
+    assert result["deadLettered"].startswith("InvalidParameterException")
+    [message] = function.dead_letters()
+    assert json.loads(message["Body"]) == event
+
+
+def test_rate_limit_that_cannot_be_met_before_the_deadline_is_transient(
+    function: FunctionUnderTest, context: LambdaContext
+):
+    deps = function.build(connect_calls_per_second=0.01)
+    context.remaining_millis = 3_500  # 0.5 s of budget after the safety margin; the second token needs 100 s
+    event = receive_batch(function, [order_event("F-1"), order_event("F-2")])
+
+    response = lambda_handler(event, context, dependencies=deps)
+
+    assert len(function.connect.requests) == 1
+    assert len(response["batchItemFailures"]) == 1
+
+
+def test_records_of_a_standard_batch_run_concurrently(function: FunctionUnderTest, context: LambdaContext):
+    parallel = 5
+    barrier = threading.Barrier(parallel, timeout=10)
+
+    def meets_the_others(request: Mapping[str, Any]) -> None:
+        barrier.wait()  # breaks (and the record fails) unless `parallel` calls are in flight together
+
+    function.connect.intercept = meets_the_others
+    event = receive_batch(function, [order_event(f"G-{i}") for i in range(parallel)])
+
+    response = lambda_handler(event, context, dependencies=function.build(max_parallel_calls=parallel))
+
+    assert response == {"batchItemFailures": []}
+    assert len(function.connect.requests) == parallel
