@@ -118,7 +118,7 @@ def _parse_rule(raw: Any, index: int) -> tuple[MappingRule | None, list[str]]:
     if not isinstance(match, dict):
         problems.append(f"{label}: 'match' is required: an EventBridge event pattern object")
     else:
-        problems += [f"{label}: match.{problem}" for problem in validate_pattern(match)]
+        problems += [f"{label}: {_pattern_path(problem)}" for problem in validate_pattern(match)]
     oversize = raw.get("oversize", "truncate")
     if oversize not in OVERSIZE_CHOICES:
         problems.append(f"{label}: 'oversize' must be one of {list(OVERSIZE_CHOICES)}, got {oversize!r}")
@@ -143,6 +143,11 @@ def _parse_rule(raw: Any, index: int) -> tuple[MappingRule | None, list[str]]:
         ),
         [],
     )
+
+
+def _pattern_path(problem: str) -> str:
+    """'(root): ...' -> 'match: ...'; 'detail.x: ...' -> 'match.detail.x: ...'."""
+    return "match" + problem.removeprefix("(root)") if problem.startswith("(root)") else f"match.{problem}"
 
 
 def _compile_event_id(raw: Any, label: str, problems: list[str]) -> Template | None:
