@@ -1,0 +1,1 @@
+"""Offline runtime of Task Creator; never shipped in the Lambda asset."""

@@ -1,0 +1,103 @@
+"""The answers the emulator gives instead of a ContactId, as types.
+
+Modelled errors carry the name of an error shape of `StartTaskContact` in botocore's Connect model; their
+HTTP status is read from that model (see `model_validation.ErrorStatuses`), never written here. Protocol
+errors (unsigned request, unreadable body, unknown route) are not in the operation model, so they carry
+the status AWS front doors answer with.
+
+Every error also names the `rule` that produced it, so counters and tests can tell two rejections of the
+same type apart without parsing messages. Messages never contain request values.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class EmulatorError(Exception):
+    """Any rejection the emulator answers over HTTP."""
+
+    error_type: ClassVar[str]
+
+    def __init__(self, message: str, *, rule: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.rule = rule
+
+
+class ModelledError(EmulatorError):
+    """An error shape of StartTaskContact: botocore raises it as `client.exceptions.<error_type>`."""
+
+
+class InvalidParameter(ModelledError):
+    error_type = "InvalidParameterException"
+
+
+class InvalidRequest(ModelledError):
+    error_type = "InvalidRequestException"
+
+
+class ResourceNotFound(ModelledError):
+    error_type = "ResourceNotFoundException"
+
+
+class Throttling(ModelledError):
+    error_type = "ThrottlingException"
+
+
+class ServiceQuotaExceeded(ModelledError):
+    error_type = "ServiceQuotaExceededException"
+
+
+class InternalServiceError(ModelledError):
+    error_type = "InternalServiceException"
+
+
+MODELLED_ERRORS: dict[str, type[ModelledError]] = {
+    cls.error_type: cls
+    for cls in (
+        InvalidParameter,
+        InvalidRequest,
+        ResourceNotFound,
+        Throttling,
+        ServiceQuotaExceeded,
+        InternalServiceError,
+    )
+}
+
+
+class ProtocolError(EmulatorError):
+    """A request the service front door refuses before the operation sees it."""
+
+    http_status: ClassVar[int]
+
+
+class MissingAuthenticationToken(ProtocolError):
+    error_type = "MissingAuthenticationTokenException"
+    http_status = 403
+
+
+class IncompleteSignature(ProtocolError):
+    error_type = "IncompleteSignatureException"
+    http_status = 403
+
+
+class Serialization(ProtocolError):
+    error_type = "SerializationException"
+    http_status = 400
+
+
+class UnknownOperation(ProtocolError):
+    error_type = "UnknownOperationException"
+    http_status = 404
+
+
+class UnknownContact(KeyError):
+    """`complete_task` was given a ContactId the emulator never created."""
+
+    def __init__(self, contact_id: str) -> None:
+        super().__init__(contact_id)
+        self.contact_id = contact_id
+
+    def __str__(self) -> str:
+        return f"no task with ContactId {self.contact_id!r}"

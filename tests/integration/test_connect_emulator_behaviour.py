@@ -1,0 +1,304 @@
+"""Idempotency, concurrency and injected faults, seen through a real boto3 client."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from botocore.exceptions import ClientError
+from mypy_boto3_connect import ConnectClient
+
+from local.connect_emulator import (
+    ConfigError,
+    ConnectEmulator,
+    FaultConfig,
+    FixedLatency,
+    LognormalLatency,
+    RateLimit,
+    UniformLatency,
+)
+from local.connect_emulator.faults import LatencySampler, TokenBucket
+
+if TYPE_CHECKING:
+    from tests.integration.conftest import EmulatorHttp
+
+RequestBuilder = Callable[..., dict[str, Any]]
+
+
+# idempotency ------------------------------------------------------------------------------------------
+def test_repeated_client_token_returns_same_contact_id_and_creates_one_task(
+    connect_client: ConnectClient, connect_emulator: ConnectEmulator, task_request: RequestBuilder
+) -> None:
+    request = task_request(ClientToken="order-1042-damaged")
+
+    first = connect_client.start_task_contact(**request)["ContactId"]
+    second = connect_client.start_task_contact(**request)["ContactId"]
+
+    assert second == first
+    assert [task.contact_id for task in connect_emulator.tasks()] == [first]
+    counters = connect_emulator.counters()
+    assert (counters.calls, counters.created, counters.duplicates) == (2, 1, 1)
+
+
+def test_client_token_is_scoped_per_instance(
+    connect_client: ConnectClient, connect_emulator: ConnectEmulator, task_request: RequestBuilder
+) -> None:
+    on_first = connect_client.start_task_contact(**task_request(InstanceId="instance-a", ClientToken="t-1"))
+    on_second = connect_client.start_task_contact(**task_request(InstanceId="instance-b", ClientToken="t-1"))
+
+    assert on_first["ContactId"] != on_second["ContactId"]
+    assert connect_emulator.counters().created == 2
+
+
+def test_request_without_client_token_gets_a_fresh_one(
+    emulator_http: EmulatorHttp, connect_emulator: ConnectEmulator, task_request: RequestBuilder
+) -> None:
+    request = task_request(ClientToken=None)
+
+    first = emulator_http.start_task_contact(request)
+    second = emulator_http.start_task_contact(request)
+
+    assert first.status == second.status == 200
+    assert first.body["ContactId"] != second.body["ContactId"]
+    tokens = [task.client_token for task in connect_emulator.tasks()]
+    assert len(set(tokens)) == 2
+    assert all(
+        task.client_token_generated and "ClientToken" not in task.request for task in connect_emulator.tasks()
+    )
+
+
+def test_concurrent_retries_of_one_request_create_exactly_one_task(
+    emulator_http: EmulatorHttp, connect_emulator: ConnectEmulator, task_request: RequestBuilder
+) -> None:
+    request = task_request(ClientToken="burst-retry")
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        responses = list(pool.map(lambda _: emulator_http.start_task_contact(request), range(30)))
+
+    assert {response.status for response in responses} == {200}
+    assert len({response.body["ContactId"] for response in responses}) == 1
+    counters = connect_emulator.counters()
+    assert (counters.created, counters.duplicates) == (1, 29)
+
+
+def test_concurrent_distinct_requests_are_all_created(
+    emulator_http: EmulatorHttp, connect_emulator: ConnectEmulator, task_request: RequestBuilder
+) -> None:
+    requests = [task_request() for _ in range(40)]
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        responses = list(pool.map(emulator_http.start_task_contact, requests))
+
+    assert len({response.body["ContactId"] for response in responses}) == 40
+    assert connect_emulator.counters().created == len(connect_emulator.tasks()) == 40
+
+
+# rate quota -------------------------------------------------------------------------------------------
+def test_calls_past_the_token_bucket_burst_are_throttled(
+    connect_client: ConnectClient, connect_emulator: ConnectEmulator, task_request: RequestBuilder
+) -> None:
+    connect_emulator.set_faults(FaultConfig(rate_limit=RateLimit(requests_per_second=0.001, burst=2)))
+    connect_client.start_task_contact(**task_request())
+    connect_client.start_task_contact(**task_request())
+
+    with pytest.raises(connect_client.exceptions.ThrottlingException) as error:
+        connect_client.start_task_contact(**task_request())
+
+    assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 429
+    counters = connect_emulator.counters()
+    assert (counters.created, counters.throttles) == (2, 1)
+    assert counters.rejections == {"ThrottlingException": 1}
+
+
+def test_token_bucket_refills_at_its_rate_up_to_its_burst() -> None:
+    now = [0.0]
+    bucket = TokenBucket(RateLimit(requests_per_second=2.0, burst=3), clock=lambda: now[0])
+
+    assert [bucket.try_acquire() for _ in range(4)] == [True, True, True, False]
+    now[0] = 0.5  # one token back
+    assert [bucket.try_acquire() for _ in range(2)] == [True, False]
+    now[0] = 100.0  # never more than the burst
+    assert [bucket.try_acquire() for _ in range(4)] == [True, True, True, False]
+
+
+# injected errors --------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("error_type", "status"),
+    [
+        ("InvalidParameterException", 400),
+        ("InvalidRequestException", 400),
+        ("ResourceNotFoundException", 404),
+        ("ThrottlingException", 429),
+        ("ServiceQuotaExceededException", 402),
+        ("InternalServiceException", 500),
+    ],
+)
+def test_error_rate_of_one_raises_that_modelled_exception(
+    connect_client: ConnectClient,
+    connect_emulator: ConnectEmulator,
+    task_request: RequestBuilder,
+    error_type: str,
+    status: int,
+) -> None:
+    connect_emulator.set_faults(FaultConfig(error_rates={error_type: 1.0}))
+
+    with pytest.raises(getattr(connect_client.exceptions, error_type)) as error:
+        connect_client.start_task_contact(**task_request())
+
+    assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
+    assert connect_emulator.counters().injected_faults == {error_type: 1}
+    assert connect_emulator.tasks() == []
+
+
+def test_seeded_error_rates_give_the_same_outcomes_after_reset(
+    emulator_http: EmulatorHttp, connect_emulator: ConnectEmulator, task_request: RequestBuilder
+) -> None:
+    faults = FaultConfig(error_rates={"InternalServiceException": 0.3, "ThrottlingException": 0.2}, seed=7)
+
+    def outcomes() -> list[str | None]:
+        connect_emulator.set_faults(faults)
+        return [emulator_http.start_task_contact(task_request()).error_type for _ in range(40)]
+
+    first_run = outcomes()
+    second_run = outcomes()
+
+    assert first_run == second_run
+    assert {None, "InternalServiceException", "ThrottlingException"} == set(first_run)
+
+
+def test_error_rates_must_name_modelled_errors_and_add_up_to_at_most_one() -> None:
+    with pytest.raises(ConfigError, match="unknown error type"):
+        FaultConfig(error_rates={"AccessDeniedException": 0.5})
+    with pytest.raises(ConfigError, match="at most 1"):
+        FaultConfig(error_rates={"ThrottlingException": 0.6, "InternalServiceException": 0.6})
+
+
+# active-task quota ------------------------------------------------------------------------------------
+def test_active_task_quota_rejects_new_tasks_until_one_is_completed(
+    connect_client: ConnectClient, connect_emulator: ConnectEmulator, task_request: RequestBuilder
+) -> None:
+    connect_emulator.set_faults(FaultConfig(active_task_quota=2))
+    first = connect_client.start_task_contact(**task_request())["ContactId"]
+    connect_client.start_task_contact(**task_request())
+
+    with pytest.raises(connect_client.exceptions.ServiceQuotaExceededException) as error:
+        connect_client.start_task_contact(**task_request())
+    connect_emulator.complete_task(first)
+    third = connect_client.start_task_contact(**task_request())["ContactId"]
+
+    assert "active-task limit of 2" in error.value.response["Error"]["Message"]
+    assert third not in {first}
+    counters = connect_emulator.counters()
+    assert (counters.created, counters.completed, counters.active) == (3, 1, 2)
+    assert counters.rejections_by_rule == {"active_task_quota": 1}
+
+
+def test_retry_of_a_created_task_is_a_duplicate_even_when_the_active_quota_is_full(
+    connect_client: ConnectClient, connect_emulator: ConnectEmulator, task_request: RequestBuilder
+) -> None:
+    connect_emulator.set_faults(FaultConfig(active_task_quota=1))
+    request = task_request()
+    created = connect_client.start_task_contact(**request)["ContactId"]
+
+    assert connect_client.start_task_contact(**request)["ContactId"] == created
+
+
+# latency ----------------------------------------------------------------------------------------------
+def test_fixed_latency_delays_every_call_and_is_counted(
+    connect_client: ConnectClient, connect_emulator: ConnectEmulator, task_request: RequestBuilder
+) -> None:
+    connect_emulator.set_faults(FaultConfig(latency=FixedLatency(seconds=0.02)))
+
+    connect_client.start_task_contact(**task_request())
+    connect_client.start_task_contact(**task_request())
+
+    counters = connect_emulator.counters()
+    assert counters.injected_faults == {"Latency": 2}
+    assert counters.injected_latency_seconds == pytest.approx(0.04)
+    assert counters.created == 2
+
+
+@pytest.mark.parametrize(
+    "latency",
+    [
+        UniformLatency(min_seconds=0.1, max_seconds=0.3),
+        LognormalLatency(median_seconds=0.05, sigma=1.5, max_seconds=2),
+    ],
+    ids=["uniform", "lognormal"],
+)
+def test_latency_distributions_stay_in_their_bounds_and_are_reproducible(
+    latency: UniformLatency | LognormalLatency,
+) -> None:
+    def draws() -> list[float]:
+        sampler = LatencySampler(latency, random.Random(11))
+        return [sampler.next_delay() for _ in range(500)]
+
+    first = draws()
+    lower, upper = (0.1, 0.3) if isinstance(latency, UniformLatency) else (0.0, 2.0)
+
+    assert first == draws()
+    assert all(lower <= delay <= upper for delay in first)
+    assert len(set(first)) > 400
+
+
+def test_faults_can_be_changed_at_runtime_over_http(
+    connect_client: ConnectClient,
+    connect_emulator: ConnectEmulator,
+    emulator_http: EmulatorHttp,
+    task_request: RequestBuilder,
+) -> None:
+    document = {
+        "latency": {"kind": "uniform", "min_seconds": 0, "max_seconds": 0},
+        "rate_limit": {"requests_per_second": 50, "burst": 5},
+        "error_rates": {"InternalServiceException": 1.0},
+        "active_task_quota": 10,
+        "seed": 3,
+    }
+
+    answer = emulator_http.request("PUT", "/_emulator/faults", document)
+
+    assert answer.status == 200
+    assert answer.body == emulator_http.request("GET", "/_emulator/faults").body == document
+    assert connect_emulator.faults == FaultConfig.from_json(document)
+    with pytest.raises(connect_client.exceptions.InternalServiceException):
+        connect_client.start_task_contact(**task_request())
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"error_rates": {"InternalServiceException": 2}},
+        {"latency": {"kind": "gaussian"}},
+        {"rate": 5},
+        [1, 2],
+    ],
+)
+def test_invalid_fault_settings_over_http_are_refused_and_change_nothing(
+    connect_emulator: ConnectEmulator, emulator_http: EmulatorHttp, document: object
+) -> None:
+    before = connect_emulator.faults
+
+    answer = emulator_http.request("PUT", "/_emulator/faults", document)
+
+    assert answer.status == 400
+    assert answer.body["Message"]
+    assert connect_emulator.faults == before
+
+
+def test_reset_restores_the_configured_faults(
+    connect_client: ConnectClient, connect_emulator: ConnectEmulator, task_request: RequestBuilder
+) -> None:
+    connect_emulator.set_faults(
+        replace(connect_emulator.faults, error_rates={"InternalServiceException": 1.0})
+    )
+    with pytest.raises(ClientError):
+        connect_client.start_task_contact(**task_request())
+
+    connect_emulator.reset()
+
+    assert connect_client.start_task_contact(**task_request())["ContactId"]
+    assert connect_emulator.counters().calls == 1
