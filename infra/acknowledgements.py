@@ -1,0 +1,109 @@
+"""The cdk-nag findings this design causes on purpose, each acknowledged on its construct with its reason.
+
+Only what is listed here is acknowledged; any other finding fails the synth (infra/compliance.py).
+Reasons say why the finding is right for Task Creator, not what the rule says.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import Acknowledgment, Validations
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from constructs import IConstruct
+
+from infra.connect_permissions import NEW_CONTACT_RESOURCE, ConnectGrant
+from infra.ingest import IngestQueues
+
+# How cdk-nag renders an ARN built from the partition/region/account pseudo parameters.
+NAG_CONNECT_ARN_PREFIX = "arn:<AWS::Partition>:connect:<AWS::Region>:<AWS::AccountId>:"
+
+NEW_CONTACTS_REASON = (
+    "StartTaskContact is authorized on the contact it creates (resource type 'contact' in the Service "
+    "Authorization Reference); Connect assigns its ID, so the grant covers the contacts of instance "
+    "{instance} only, never another instance"
+)
+RENDERED_SELECTOR_REASON = (
+    "mapping rule(s) {rules} render task.{field} from the event, so which one is unknown at deploy time; "
+    "the wildcard stays within instance {instance}"
+)
+XRAY_REASON = (
+    "only xray:PutTraceSegments and xray:PutTelemetryRecords (added by active tracing) use Resource '*': "
+    "X-Ray supports no resource-level permissions for them"
+)
+TRACING_OFF_REASON = "the deployer turned tracing off with -c tracing=false (it costs a cold-start import)"
+LAMBDA_DLQ_REASON = (
+    "failed asynchronous invocations go to the DLQ through the on-failure destination (EventInvokeConfig), "
+    "which also records the error; a DeadLetterConfig to the same queue would deliver each failure twice"
+)
+EVENT_SOURCE_DESTINATION_REASON = (
+    "Lambda supports on-failure destinations for stream and Kafka event sources, not SQS: records that keep "
+    "failing reach the DLQ through the ingest queue's redrive policy after maxReceiveCount receives, and "
+    "permanent failures are sent there by the function at once"
+)
+DLQ_WITHOUT_REDRIVE_REASON = (
+    "this is a dead-letter queue: its messages wait for an operator (14-day retention, alarm on depth) and "
+    "go back to the ingest queue by redrive after a fix; a queue behind it would only hide failures"
+)
+DELIVERY_DLQ_REASON = (
+    "this queue is itself a dead-letter queue: the bus rule's target DLQ and the function's async "
+    "on-failure destination (both need a standard queue, so the FIFO DLQ cannot serve them)"
+)
+EMAIL_SUBSCRIPTION_REASON = (
+    "the subscription only e-mails alarm notifications: SNS retries e-mail delivery itself, and a lost "
+    "e-mail loses no data (the alarm state stays on the alarm and on the dashboard)"
+)
+
+
+@dataclass(frozen=True)
+class DesignFindings:
+    """The constructs whose findings are acknowledged, and the facts the reasons depend on."""
+
+    role: iam.Role
+    function: lambda_.Function
+    queues: IngestQueues
+    alarm_topic: sns.Topic
+    connect_grant: ConnectGrant
+    tracing: bool
+    alarm_email: bool
+
+
+def acknowledge_design_findings(findings: DesignFindings) -> None:
+    """Acknowledge, on each construct, the findings its design causes on purpose."""
+    _acknowledge_connect_wildcards(findings.role, findings.connect_grant)
+    if findings.tracing:
+        _acknowledge(findings.role, "AwsSolutions-IAM5[Resource::*]", XRAY_REASON)
+    else:
+        _acknowledge(findings.function, "Serverless-LambdaTracing", TRACING_OFF_REASON)
+    _acknowledge(findings.function, "Serverless-LambdaDLQ", LAMBDA_DLQ_REASON)
+    _acknowledge(
+        findings.function, "Serverless-LambdaEventSourceMappingDestination", EVENT_SOURCE_DESTINATION_REASON
+    )
+    for queue in findings.queues.dead_letter_queues:
+        _acknowledge(queue, "Serverless-SQSRedrivePolicy", DLQ_WITHOUT_REDRIVE_REASON)
+    if findings.queues.has_separate_delivery_queue:
+        _acknowledge(findings.queues.delivery_dead_letter_queue, "AwsSolutions-SQS3", DELIVERY_DLQ_REASON)
+    if findings.alarm_email:
+        _acknowledge(findings.alarm_topic, "Serverless-SNSRedrivePolicy", EMAIL_SUBSCRIPTION_REASON)
+
+
+def _acknowledge_connect_wildcards(role: iam.Role, grant: ConnectGrant) -> None:
+    for path in grant.resources:
+        if path.endswith("/" + NEW_CONTACT_RESOURCE):
+            instance = path.split("/")[1]
+            _acknowledge(role, _wildcard_finding(path), NEW_CONTACTS_REASON.format(instance=instance))
+    for wildcard in grant.wildcards:
+        reason = RENDERED_SELECTOR_REASON.format(
+            rules=", ".join(wildcard.rules), field=wildcard.field, instance=wildcard.resource.split("/")[1]
+        )
+        _acknowledge(role, _wildcard_finding(wildcard.resource), reason)
+
+
+def _wildcard_finding(path: str) -> str:
+    return f"AwsSolutions-IAM5[Resource::{NAG_CONNECT_ARN_PREFIX}{path}]"
+
+
+def _acknowledge(construct: IConstruct, rule_id: str, reason: str) -> None:
+    Validations.of(construct).acknowledge(Acknowledgment(id=rule_id, reason=reason))

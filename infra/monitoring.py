@@ -1,0 +1,238 @@
+"""Alarms, the alarm topic and the dashboard (docs/operations.md says what to do when each one fires).
+
+Alarms watch the totals of the function's custom metrics (dimension ``service`` only), the queues and
+the function itself. They notify an SNS topic encrypted with a customer managed key (CloudWatch can
+only publish to an encrypted topic whose key policy lets it use the key), with an optional e-mail
+subscription.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.ingest import IngestQueues
+
+PERIOD = Duration.minutes(5)
+OLDEST_MESSAGE_AGE_ALARM = Duration.minutes(15)
+THROTTLED_PERIODS = 3  # Connect throttling is normal in bursts; alarm when it lasts 15 minutes
+CUSTOM_METRICS = ("TasksCreated", "DuplicatesSkipped", "PermanentFailures", "TransientFailures", "Throttles")
+CLOUDWATCH_PRINCIPAL = "cloudwatch.amazonaws.com"
+
+
+@dataclass(frozen=True)
+class MetricSource:
+    """Where the function's custom metrics are: the EMF namespace and the ``service`` dimension."""
+
+    namespace: str
+    service: str
+
+    def total(self, name: str) -> cloudwatch.Metric:
+        return cloudwatch.Metric(
+            namespace=self.namespace,
+            metric_name=name,
+            dimensions_map={"service": self.service},
+            statistic=cloudwatch.Stats.SUM,
+            period=PERIOD,
+        )
+
+
+class Monitoring(Construct):
+    """The alarm topic, the alarms and the dashboard."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        function: lambda_.Function,
+        queues: IngestQueues,
+        metrics: MetricSource,
+        alarm_email: str | None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.topic = self._alarm_topic(alarm_email)
+        self.alarms = self._alarms(function, queues, metrics)
+        action = cloudwatch_actions.SnsAction(self.topic)
+        for alarm in self.alarms.values():
+            alarm.add_alarm_action(action)
+            alarm.add_ok_action(action)
+        self.dashboard = self._dashboard(function, queues, metrics)
+
+    def _alarm_topic(self, alarm_email: str | None) -> sns.Topic:
+        stack = Stack.of(self)
+        alarm_arn_prefix = f"arn:{stack.partition}:cloudwatch:{stack.region}:{stack.account}"
+        key = kms.Key(
+            self,
+            "AlarmTopicKey",
+            description="Encrypts the Task Creator alarm topic",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.DESTROY,  # it protects notifications only, never stored data
+            pending_window=Duration.days(7),
+        )
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchAlarmsToUseTheKey",
+                principals=[iam.ServicePrincipal(CLOUDWATCH_PRINCIPAL)],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],
+            )
+        )
+        topic = sns.Topic(self, "AlarmTopic", master_key=key, enforce_ssl=True)
+        topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowThisAccountsAlarmsToPublish",
+                principals=[iam.ServicePrincipal(CLOUDWATCH_PRINCIPAL)],
+                actions=["sns:Publish"],
+                resources=[topic.topic_arn],
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnLike": {"aws:SourceArn": f"{alarm_arn_prefix}:alarm:*"},
+                },
+            )
+        )
+        if alarm_email:
+            topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
+        return topic
+
+    def _alarms(
+        self, function: lambda_.Function, queues: IngestQueues, metrics: MetricSource
+    ) -> dict[str, cloudwatch.Alarm]:
+        def alarm(
+            name: str, metric: cloudwatch.IMetric, threshold: float, description: str, periods: int = 1
+        ) -> cloudwatch.Alarm:
+            return cloudwatch.Alarm(
+                self,
+                name,
+                metric=metric,
+                threshold=threshold,
+                evaluation_periods=periods,
+                datapoints_to_alarm=periods,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                alarm_description=description,
+            )
+
+        alarms = {
+            "DeadLetterQueueNotEmpty": alarm(
+                "DeadLetterQueueNotEmpty",
+                _queue_depth(queues.dead_letter_queue),
+                1,
+                "Messages are waiting in the DLQ: read their ErrorType/ErrorMessage, fix, then redrive "
+                "(docs/operations.md)",
+            ),
+            "IngestBacklogTooOld": alarm(
+                "IngestBacklogTooOld",
+                queues.queue.metric_approximate_age_of_oldest_message(period=PERIOD, statistic="Maximum"),
+                OLDEST_MESSAGE_AGE_ALARM.to_seconds(),
+                "The oldest ingest message has waited 15 minutes: the function is failing, throttled or "
+                "too slow for the offered load",
+            ),
+            "FunctionErrors": alarm(
+                "FunctionErrors",
+                function.metric_errors(period=PERIOD, statistic=cloudwatch.Stats.SUM),
+                1,
+                "The function raised (cold-start configuration error, timeout, or a bug): see its logs",
+            ),
+            "FunctionThrottles": alarm(
+                "FunctionThrottles",
+                function.metric_throttles(period=PERIOD, statistic=cloudwatch.Stats.SUM),
+                1,
+                "Lambda throttled the function: the account's concurrency is exhausted",
+            ),
+            "ConnectThrottling": alarm(
+                "ConnectThrottling",
+                metrics.total("Throttles"),
+                1,
+                "Amazon Connect has been throttling StartTaskContact for 15 minutes: lower "
+                "connectCallsPerSecond/maxConcurrency or raise the Connect quota",
+                periods=THROTTLED_PERIODS,
+            ),
+            "PermanentFailures": alarm(
+                "PermanentFailures",
+                metrics.total("PermanentFailures"),
+                1,
+                "Events were dead-lettered at once (mapping error, limit violation or Connect rejection)",
+            ),
+        }
+        if queues.has_separate_delivery_queue:
+            alarms["DeliveryDeadLetterQueueNotEmpty"] = alarm(
+                "DeliveryDeadLetterQueueNotEmpty",
+                _queue_depth(queues.delivery_dead_letter_queue),
+                1,
+                "EventBridge could not deliver events to the FIFO ingest queue, or async invocations failed",
+            )
+        return alarms
+
+    def _dashboard(
+        self, function: lambda_.Function, queues: IngestQueues, metrics: MetricSource
+    ) -> cloudwatch.Dashboard:
+        dashboard = cloudwatch.Dashboard(self, "Dashboard", default_interval=Duration.hours(3))
+        dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Tasks",
+                left=[metrics.total("TasksCreated"), metrics.total("DuplicatesSkipped")],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Failures",
+                left=[
+                    metrics.total(name) for name in ("PermanentFailures", "TransientFailures", "Throttles")
+                ],
+                width=12,
+            ),
+        )
+        dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Dead-letter queue depth",
+                left=[
+                    q.metric_approximate_number_of_messages_visible(period=Duration.minutes(1))
+                    for q in queues.dead_letter_queues
+                ],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Ingest queue: oldest message age (s) and depth",
+                left=[queues.queue.metric_approximate_age_of_oldest_message(period=Duration.minutes(1))],
+                right=[
+                    queues.queue.metric_approximate_number_of_messages_visible(period=Duration.minutes(1))
+                ],
+                width=8,
+            ),
+            cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms.values()), width=8),
+        )
+        dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Function duration (ms)",
+                left=[function.metric_duration(statistic=stat) for stat in ("p50", "p99", "Maximum")],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Function concurrency",
+                left=[function.metric("ConcurrentExecutions", statistic=cloudwatch.Stats.MAXIMUM)],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Function invocations, errors, throttles",
+                left=[function.metric_invocations(), function.metric_errors(), function.metric_throttles()],
+                width=8,
+            ),
+        )
+        return dashboard
+
+
+def _queue_depth(queue: sqs.IQueue) -> cloudwatch.Metric:
+    """Messages visible in ``queue``, the most seen in each minute (a single message must count)."""
+    return queue.metric_approximate_number_of_messages_visible(
+        period=Duration.minutes(1), statistic=cloudwatch.Stats.MAXIMUM
+    )

@@ -1,0 +1,140 @@
+"""The Task Creator stack: validates the mapping, wires the constructs, acknowledges the cdk-nag findings
+the design causes on purpose (infra/acknowledgements.py), and exports what operators need.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Annotations, CfnOutput, Stack
+from aws_cdk import aws_events as events
+from constructs import Construct
+
+from infra.acknowledgements import DesignFindings, acknowledge_design_findings
+from infra.bundling import AssetSources
+from infra.config import DeploymentConfigError, TaskCreatorConfig
+from infra.connect_permissions import ConnectGrant, PermissionProblem, start_task_grant
+from infra.event_pattern import bus_event_pattern, unconstrained_rules
+from infra.function import METRICS_NAMESPACE, FunctionSettings, TaskCreatorFunction, visibility_timeout_for
+from infra.ingest import BusRule, IngestQueues
+from infra.ledger import IdempotencyLedger
+from infra.mapping_source import has_placeholder, load_deployment_mapping
+from infra.monitoring import MetricSource, Monitoring
+from task_creator.rules import TaskMapping
+
+
+class TaskCreatorStack(Stack):
+    """Bus rule -> ingest queue -> function -> Amazon Connect, with DLQ, ledger, alarms and dashboard."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: TaskCreatorConfig, **kwargs: Any
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            description="Task Creator: turns upstream events into Amazon Connect tasks",
+            **kwargs,
+        )
+        mapping = load_deployment_mapping(config.mapping_file)
+        self.config = config
+        self.connect_grant = _connect_grant(config, mapping)
+        self.event_pattern = bus_event_pattern(mapping)
+        self.queues = IngestQueues(
+            self,
+            "Ingest",
+            name_prefix=config.stack_name,
+            fifo=config.fifo,
+            visibility_timeout=visibility_timeout_for(config.max_batching_window_seconds),
+            max_receive_count=config.max_receive_count,
+            producer_principals=config.producer_principals,
+        )
+        self.bus = (
+            events.EventBus(self, "EventBus", event_bus_name=config.event_bus_name)
+            if config.create_event_bus
+            else events.EventBus.from_event_bus_name(self, "EventBus", config.event_bus_name)
+        )
+        self.bus_rule = BusRule(
+            self, "BusRule", bus=self.bus, event_pattern=self.event_pattern, queues=self.queues
+        )
+        self._warn_about_unconstrained_rules(mapping)
+        self.ledger = IdempotencyLedger(self, "Ledger") if config.idempotency else None
+        self.task_function = TaskCreatorFunction(
+            self,
+            "TaskCreator",
+            settings=_function_settings(config),
+            queues=self.queues,
+            connect_grant=self.connect_grant,
+            ledger_table_name=self.ledger.table.table_name if self.ledger else None,
+        )
+        if self.ledger is not None:
+            self.ledger.grant_item_access(self.task_function.function)
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            function=self.task_function.function,
+            queues=self.queues,
+            metrics=MetricSource(namespace=METRICS_NAMESPACE, service=config.stack_name),
+            alarm_email=config.alarm_email,
+        )
+        self._outputs()
+        acknowledge_design_findings(
+            DesignFindings(
+                role=self.task_function.role,
+                function=self.task_function.function,
+                queues=self.queues,
+                alarm_topic=self.monitoring.topic,
+                connect_grant=self.connect_grant,
+                tracing=config.tracing,
+                alarm_email=config.alarm_email is not None,
+            )
+        )
+
+    def _warn_about_unconstrained_rules(self, mapping: TaskMapping) -> None:
+        for rule_name in unconstrained_rules(mapping):
+            Annotations.of(self.bus_rule).add_warning_v2(
+                "TaskCreator:UnconstrainedRule",
+                f"mapping rule {rule_name!r} constrains neither source nor detail-type: the bus rule "
+                f"forwards every event on bus {self.config.event_bus_name!r}; the function handles those no "
+                "rule matches as the mapping's 'unmatched' setting says",
+            )
+
+    def _outputs(self) -> None:
+        CfnOutput(self, "IngestQueueUrl", value=self.queues.queue.queue_url)
+        CfnOutput(self, "IngestQueueArn", value=self.queues.queue.queue_arn)
+        CfnOutput(self, "DeadLetterQueueUrl", value=self.queues.dead_letter_queue.queue_url)
+        if self.queues.has_separate_delivery_queue:
+            CfnOutput(
+                self, "DeliveryDeadLetterQueueUrl", value=self.queues.delivery_dead_letter_queue.queue_url
+            )
+        CfnOutput(self, "EventBusName", value=self.bus.event_bus_name)
+        CfnOutput(self, "FunctionName", value=self.task_function.function_name)
+        CfnOutput(self, "FunctionLogGroupName", value=self.task_function.log_group.log_group_name)
+        CfnOutput(self, "AlarmTopicArn", value=self.monitoring.topic.topic_arn)
+        if self.ledger is not None:
+            CfnOutput(self, "LedgerTableName", value=self.ledger.table.table_name)
+
+
+def _connect_grant(config: TaskCreatorConfig, mapping: TaskMapping) -> ConnectGrant:
+    try:
+        return start_task_grant(
+            config.connect_instance_id, config.contact_flow_id, mapping.rules, has_placeholder=has_placeholder
+        )
+    except PermissionProblem as problem:
+        raise DeploymentConfigError([f"mappingFile {config.mapping_file}: {problem}"]) from None
+
+
+def _function_settings(config: TaskCreatorConfig) -> FunctionSettings:
+    return FunctionSettings(
+        connect_instance_id=config.connect_instance_id,
+        contact_flow_id=config.contact_flow_id,
+        asset_sources=AssetSources(mapping_file=config.mapping_file),
+        token_namespace=config.token_namespace,
+        service_name=config.stack_name,
+        max_parallel_calls=config.max_parallel_calls,
+        connect_calls_per_second=config.connect_calls_per_second,
+        log_level=config.log_level,
+        batch_size=config.batch_size,
+        max_batching_window_seconds=config.max_batching_window_seconds,
+        max_concurrency=config.max_concurrency,
+        tracing=config.tracing,
+    )

@@ -1,0 +1,73 @@
+"""The infra tests: CDK synth, template assertions, cdk-nag and the bundled asset.
+
+Every test here is marked ``infra`` unless its module declares itself ``unit`` (the pure functions the
+stack is built from). The synthesized apps are session fixtures: each variant is synthesized once.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+
+from tests.infra.synthesis import (
+    ALARM_EMAIL,
+    BASE_CONTEXT,
+    PRODUCER_ARN,
+    SELECTORS_MAPPING,
+    SKIP_BUNDLING,
+    SynthesizedApp,
+    synthesize_app,
+)
+
+INFRA_TESTS_DIR = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if INFRA_TESTS_DIR in item.path.parents and item.get_closest_marker("unit") is None:
+            item.add_marker(pytest.mark.infra)
+
+
+@pytest.fixture(scope="session")
+def default_app(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedApp:
+    """The stack as `make synth` builds it: the shipped mapping, a default flow, every default, bundled."""
+    return synthesize_app(BASE_CONTEXT, tmp_path_factory.mktemp("default-app"))
+
+
+@pytest.fixture(scope="session")
+def selectors_app(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedApp:
+    """A standard-queue stack on the test mapping: literal selectors, an $or rule, a rendered flow."""
+    context = {
+        **BASE_CONTEXT,
+        **SKIP_BUNDLING,
+        "mappingFile": str(SELECTORS_MAPPING),
+        "maxBatchingWindowSeconds": "5",
+        "batchSize": "50",
+        "maxConcurrency": "4",
+        "maxReceiveCount": "3",
+    }
+    return synthesize_app(context, tmp_path_factory.mktemp("selectors-app"))
+
+
+@pytest.fixture(scope="session")
+def fifo_app(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedApp:
+    """Every option turned the other way: FIFO, own bus, no ledger, e-mail, a producer, no tracing."""
+    context = {
+        **BASE_CONTEXT,
+        **SKIP_BUNDLING,
+        "stackName": "OrdersTasks",
+        "fifo": "true",
+        "createEventBus": "true",
+        "idempotency": "false",
+        "alarmEmail": ALARM_EMAIL,
+        "producerPrincipals": PRODUCER_ARN,
+        "connectCallsPerSecond": "2.5",
+        "tracing": "false",
+        "tokenNamespace": "orders-prod",
+    }
+    return synthesize_app(context, tmp_path_factory.mktemp("fifo-app"))

@@ -1,0 +1,79 @@
+"""The function's asset, as synth bundled it without Docker: code, dependencies for Lambda's platform
+and the mapping; nothing from this machine's tests, tooling or caches."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from infra import LAMBDA_ROOT
+from infra.bundling import AssetSources, LambdaPlatform, asset_fingerprint
+from infra.function import PLATFORM
+from tests.infra.synthesis import SynthesizedApp
+
+
+@pytest.fixture(scope="module")
+def asset_dir(default_app: SynthesizedApp) -> Path:
+    """The staged directory CDK zips for the function's Code (found through the asset manifest)."""
+    _, function = default_app.only("AWS::Lambda::Function")
+    asset_hash = function["Properties"]["Code"]["S3Key"].removesuffix(".zip")
+    manifest = default_app.assembly_dir / default_app.stack.template_file.replace(".template.", ".assets.")
+    source = json.loads(manifest.read_text(encoding="utf-8"))["files"][asset_hash]["source"]
+    assert source["packaging"] == "zip"
+    return default_app.assembly_dir / str(source["path"])
+
+
+def test_asset_holds_the_handler_package_and_its_dependencies(asset_dir: Path) -> None:
+    assert (asset_dir / "task_creator" / "handler.py").is_file()
+    assert (asset_dir / "task_creator" / "__init__.py").is_file()
+    for dependency in ("aws_lambda_powertools", "aws_xray_sdk", "boto3", "botocore", "jmespath"):
+        assert (asset_dir / dependency / "__init__.py").is_file(), dependency
+
+
+def test_asset_ships_the_configured_mapping_as_mapping_json(asset_dir: Path) -> None:
+    shipped = json.loads((asset_dir / "mapping.json").read_text(encoding="utf-8"))
+
+    assert shipped == json.loads((LAMBDA_ROOT / "mapping.json").read_text(encoding="utf-8"))
+
+
+def test_asset_dependencies_are_pinned_versions_built_for_lambda_arm64(asset_dir: Path) -> None:
+    requirements = {
+        line.split("==")[0].lower().replace("-", "_"): line.split("==")[1].strip()
+        for line in (LAMBDA_ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines()
+        if "==" in line and not line.startswith("#")
+    }
+    installed = dict(
+        path.name.removesuffix(".dist-info").lower().rsplit("-", 1) for path in asset_dir.glob("*.dist-info")
+    )
+    native = [path.name for path in asset_dir.rglob("*.so")]
+
+    assert {name: installed.get(name) for name in requirements} == requirements
+    assert native, "expected at least one compiled extension among the dependencies"
+    assert all("aarch64" in name and "cpython-314" in name for name in native), native
+
+
+def test_asset_carries_no_tests_tooling_or_caches(asset_dir: Path) -> None:
+    top_level = {path.name for path in asset_dir.iterdir()}
+    caches = [
+        str(path) for path in asset_dir.rglob("*") if path.name == "__pycache__" or path.suffix == ".pyc"
+    ]
+
+    assert not top_level & {"tests", "local", "bin", "requirements.txt", "__pycache__"}
+    assert not (asset_dir / "task_creator" / "tests").exists()
+    assert caches == []
+
+
+def test_asset_hash_changes_with_the_mapping_and_the_platform(tmp_path: Path) -> None:
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text('{"rules": []}', encoding="utf-8")
+    sources = AssetSources(mapping_file=mapping)
+    first = asset_fingerprint(sources, PLATFORM)
+
+    mapping.write_text('{"rules": [], "unmatched": "ignore"}', encoding="utf-8")
+
+    assert asset_fingerprint(sources, PLATFORM) != first
+    assert asset_fingerprint(sources, LambdaPlatform("manylinux2014_x86_64", "3.14")) != asset_fingerprint(
+        sources, PLATFORM
+    )

@@ -1,0 +1,124 @@
+"""The function in the template: runtime, settings, event source, async failures, the ledger."""
+
+from __future__ import annotations
+
+from aws_cdk.assertions import Match
+
+from infra.function import IDEMPOTENCY_EXPIRY_DAYS, TIMEOUT
+from tests.infra.synthesis import (
+    FLOW_ID,
+    INSTANCE_ID,
+    SynthesizedApp,
+    get_att,
+    statements_for,
+)
+
+
+def test_function_runs_the_handler_on_arm64_with_the_newest_python(default_app: SynthesizedApp) -> None:
+    default_app.template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Handler": "task_creator.handler.lambda_handler",
+            "Runtime": "python3.14",
+            "Architectures": ["arm64"],
+            "MemorySize": 512,
+            "Timeout": TIMEOUT.to_seconds(),
+            "TracingConfig": {"Mode": "Active"},
+        },
+    )
+
+
+def test_function_environment_carries_the_core_settings(default_app: SynthesizedApp) -> None:
+    stack = default_app.stack
+    variables = default_app.properties_of(stack.task_function.function)["Environment"]["Variables"]
+    assert stack.ledger is not None
+
+    assert variables == {
+        "CONNECT_INSTANCE_ID": INSTANCE_ID,
+        "CONNECT_CONTACT_FLOW_ID": FLOW_ID,
+        "DLQ_URL": {"Ref": default_app.logical_id(stack.queues.dead_letter_queue)},
+        "IDEMPOTENCY_TABLE": {"Ref": default_app.logical_id(stack.ledger.table)},
+        "IDEMPOTENCY_EXPIRY_DAYS": "21",
+        "MAX_PARALLEL_CALLS": "5",
+        "TOKEN_NAMESPACE": "TaskCreator",
+        "POWERTOOLS_SERVICE_NAME": "TaskCreator",
+        "POWERTOOLS_METRICS_NAMESPACE": "TaskCreator",
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+        "POWERTOOLS_TRACE_DISABLED": "false",
+    }
+    assert IDEMPOTENCY_EXPIRY_DAYS == 14 + 7  # DLQ retention plus a week to replay
+
+
+def test_function_logs_to_its_own_log_group_with_retention(default_app: SynthesizedApp) -> None:
+    log_group_id, log_group = default_app.only("AWS::Logs::LogGroup")
+    _, function = default_app.only("AWS::Lambda::Function")
+
+    assert log_group["Properties"]["RetentionInDays"] == 30
+    assert function["Properties"]["LoggingConfig"] == {"LogGroup": {"Ref": log_group_id}}
+
+
+def test_sqs_event_source_reports_batch_item_failures_with_the_defaults(default_app: SynthesizedApp) -> None:
+    default_app.template.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {
+            "EventSourceArn": get_att(default_app, default_app.stack.queues.queue),
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "BatchSize": 10,
+            "MaximumBatchingWindowInSeconds": Match.absent(),
+            "ScalingConfig": {"MaximumConcurrency": 2},
+        },
+    )
+
+
+def test_sqs_event_source_takes_batch_window_and_concurrency_from_context(
+    selectors_app: SynthesizedApp,
+) -> None:
+    selectors_app.template.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "BatchSize": 50,
+            "MaximumBatchingWindowInSeconds": 5,
+            "ScalingConfig": {"MaximumConcurrency": 4},
+        },
+    )
+
+
+def test_async_invocation_failures_go_to_the_dlq_with_bounded_retries(default_app: SynthesizedApp) -> None:
+    default_app.template.has_resource_properties(
+        "AWS::Lambda::EventInvokeConfig",
+        {
+            "DestinationConfig": {
+                "OnFailure": {"Destination": get_att(default_app, default_app.stack.queues.dead_letter_queue)}
+            },
+            "MaximumRetryAttempts": 2,
+            "MaximumEventAgeInSeconds": 6 * 3600,
+        },
+    )
+
+
+def test_ledger_table_is_on_demand_with_ttl_pitr_and_encryption(default_app: SynthesizedApp) -> None:
+    default_app.template.has_resource(
+        "AWS::DynamoDB::Table",
+        {
+            "Properties": {
+                "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+                "BillingMode": "PAY_PER_REQUEST",
+                "TimeToLiveSpecification": {"AttributeName": "expiration", "Enabled": True},
+                "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+                "SSESpecification": {"SSEEnabled": True},
+            },
+            "DeletionPolicy": "Retain",
+        },
+    )
+
+
+def test_without_idempotency_there_is_no_ledger_and_no_table_setting(fifo_app: SynthesizedApp) -> None:
+    _, function = fifo_app.only("AWS::Lambda::Function")
+    variables = function["Properties"]["Environment"]["Variables"]
+
+    assert fifo_app.resources("AWS::DynamoDB::Table") == {}
+    assert "IDEMPOTENCY_TABLE" not in variables
+    assert not statements_for(fifo_app, "dynamodb:")
+    assert (variables["CONNECT_CALLS_PER_SECOND"], variables["TOKEN_NAMESPACE"]) == ("2.5", "orders-prod")
+    assert variables["POWERTOOLS_TRACE_DISABLED"] == "true"

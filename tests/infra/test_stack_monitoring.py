@@ -1,0 +1,132 @@
+"""Alarms, the alarm topic, the dashboard and the outputs in the template."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk.assertions import Match
+
+from tests.infra.synthesis import (
+    ALARM_EMAIL,
+    SynthesizedApp,
+    json_key,
+)
+
+
+def alarm(app: SynthesizedApp, name: str) -> dict[str, Any]:
+    (found,) = [r["Properties"] for k, r in app.resources("AWS::CloudWatch::Alarm").items() if name in k]
+    properties: dict[str, Any] = found
+    return properties
+
+
+def test_dlq_depth_alarm_fires_on_the_first_message(default_app: SynthesizedApp) -> None:
+    dlq_name = {
+        "Fn::GetAtt": [default_app.logical_id(default_app.stack.queues.dead_letter_queue), "QueueName"]
+    }
+    found = alarm(default_app, "DeadLetterQueueNotEmpty")
+
+    assert {
+        key: found[key] for key in found if key not in ("AlarmActions", "OKActions", "AlarmDescription")
+    } == {
+        "MetricName": "ApproximateNumberOfMessagesVisible",
+        "Namespace": "AWS/SQS",
+        "Dimensions": [{"Name": "QueueName", "Value": dlq_name}],
+        "Statistic": "Maximum",
+        "Period": 60,
+        "Threshold": 1,
+        "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+        "EvaluationPeriods": 1,
+        "DatapointsToAlarm": 1,
+        "TreatMissingData": "notBreaching",
+    }
+
+
+def test_queue_age_function_and_custom_metric_alarms_exist(default_app: SynthesizedApp) -> None:
+    age = alarm(default_app, "IngestBacklogTooOld")
+    errors = alarm(default_app, "FunctionErrors")
+    throttles = alarm(default_app, "FunctionThrottles")
+    connect_throttling = alarm(default_app, "ConnectThrottling")
+    permanent = alarm(default_app, "PermanentFailures")
+
+    assert (age["MetricName"], age["Threshold"]) == ("ApproximateAgeOfOldestMessage", 900)
+    assert (errors["Namespace"], errors["MetricName"]) == ("AWS/Lambda", "Errors")
+    assert (throttles["Namespace"], throttles["MetricName"]) == ("AWS/Lambda", "Throttles")
+    for custom, name in ((connect_throttling, "Throttles"), (permanent, "PermanentFailures")):
+        assert (custom["Namespace"], custom["MetricName"]) == ("TaskCreator", name)
+        assert custom["Dimensions"] == [{"Name": "service", "Value": "TaskCreator"}]  # totals, not per rule
+    assert (connect_throttling["EvaluationPeriods"], connect_throttling["DatapointsToAlarm"]) == (3, 3)
+
+
+def test_every_alarm_notifies_the_alarm_topic(default_app: SynthesizedApp) -> None:
+    topic_id, _ = default_app.only("AWS::SNS::Topic")
+    alarms = default_app.resources("AWS::CloudWatch::Alarm").values()
+
+    assert len(alarms) == 6
+    for found in alarms:
+        assert found["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
+        assert found["Properties"]["OKActions"] == [{"Ref": topic_id}]
+
+
+def test_alarm_topic_is_encrypted_with_a_rotating_key_cloudwatch_may_use(default_app: SynthesizedApp) -> None:
+    key_id, key = default_app.only("AWS::KMS::Key")
+
+    default_app.template.has_resource_properties(
+        "AWS::SNS::Topic", {"KmsMasterKeyId": {"Fn::GetAtt": [key_id, "Arn"]}}
+    )
+    assert key["Properties"]["EnableKeyRotation"] is True
+    key_statements = key["Properties"]["KeyPolicy"]["Statement"]
+    assert any(s["Principal"] == {"Service": "cloudwatch.amazonaws.com"} for s in key_statements)
+    default_app.template.has_resource_properties(
+        "AWS::SNS::TopicPolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+                        )
+                    ]
+                )
+            }
+        },
+    )
+
+
+def test_alarm_email_subscribes_to_the_topic(fifo_app: SynthesizedApp, default_app: SynthesizedApp) -> None:
+    fifo_app.template.has_resource_properties(
+        "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": ALARM_EMAIL}
+    )
+    assert default_app.resources("AWS::SNS::Subscription") == {}
+    assert "DeliveryDeadLetterQueueNotEmpty" in json_key(list(fifo_app.resources("AWS::CloudWatch::Alarm")))
+
+
+def test_dashboard_shows_tasks_failures_queues_duration_and_concurrency(default_app: SynthesizedApp) -> None:
+    _, dashboard = default_app.only("AWS::CloudWatch::Dashboard")
+    body = json_key(dashboard["Properties"]["DashboardBody"])
+
+    for shown in (
+        "TasksCreated",
+        "PermanentFailures",
+        "TransientFailures",
+        "Throttles",
+        "ApproximateNumberOfMessagesVisible",
+        "ApproximateAgeOfOldestMessage",
+        "Duration",
+        "ConcurrentExecutions",
+    ):
+        assert shown in body, shown
+
+
+def test_outputs_name_what_operators_need(default_app: SynthesizedApp, fifo_app: SynthesizedApp) -> None:
+    wanted = {
+        "IngestQueueUrl",
+        "IngestQueueArn",
+        "DeadLetterQueueUrl",
+        "EventBusName",
+        "FunctionName",
+        "FunctionLogGroupName",
+    }
+
+    assert wanted | {"LedgerTableName", "AlarmTopicArn"} == set(default_app.template_json["Outputs"])
+    assert default_app.template_json["Outputs"]["EventBusName"] == {"Value": "default"}
+    assert wanted | {"DeliveryDeadLetterQueueUrl", "AlarmTopicArn"} == set(fifo_app.template_json["Outputs"])

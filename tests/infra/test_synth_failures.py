@@ -1,0 +1,73 @@
+"""A deployment that cannot work never synthesizes: the error names the setting and how to fix it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from infra import REPO_ROOT
+from infra.application import build_app
+from infra.config import DeploymentConfigError
+from tests.infra.synthesis import BASE_CONTEXT, BROKEN_MAPPING, INSTANCE_ID, SKIP_BUNDLING
+
+
+def test_missing_instance_id_fails_before_anything_is_built(tmp_path: Path) -> None:
+    with pytest.raises(DeploymentConfigError, match=r"-c connectInstanceId=") as raised:
+        build_app(SKIP_BUNDLING, outdir=str(tmp_path))
+
+    assert raised.value.problems[0].startswith("connectInstanceId is required")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_broken_mapping_fails_synth_listing_every_problem(tmp_path: Path) -> None:
+    context = {**BASE_CONTEXT, **SKIP_BUNDLING, "mappingFile": str(BROKEN_MAPPING)}
+
+    with pytest.raises(DeploymentConfigError) as raised:
+        build_app(context, outdir=str(tmp_path))
+
+    message = str(raised.value)
+    assert f"mappingFile {BROKEN_MAPPING}" in message
+    assert "rule 'no-task'" in message
+    assert "rule 'bad-expression'" in message
+    assert "-c mappingFile=" in message
+
+
+def test_missing_mapping_file_fails_synth_naming_it(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.json"
+
+    with pytest.raises(DeploymentConfigError, match=r"cannot read the file"):
+        build_app({**BASE_CONTEXT, **SKIP_BUNDLING, "mappingFile": str(missing)}, outdir=str(tmp_path))
+
+
+def test_rule_needing_a_default_flow_fails_synth_without_contact_flow_id(tmp_path: Path) -> None:
+    context = {"connectInstanceId": INSTANCE_ID, **SKIP_BUNDLING}
+
+    with pytest.raises(DeploymentConfigError, match=r"-c contactFlowId="):
+        build_app(context, outdir=str(tmp_path))
+
+
+def test_app_entry_point_prints_one_clear_line_and_exits_non_zero(tmp_path: Path) -> None:
+    environment = {
+        **os.environ,
+        "CDK_OUTDIR": str(tmp_path),
+        "CDK_CONTEXT_JSON": json.dumps({"mappingFile": "lambda/mapping.json"}),
+    }
+
+    completed = subprocess.run(
+        [sys.executable, "app.py"],
+        cwd=REPO_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert completed.returncode == 1
+    assert completed.stderr.startswith("error: invalid Task Creator deployment settings:")
+    assert "-c connectInstanceId=" in completed.stderr
+    assert "Traceback" not in completed.stderr
