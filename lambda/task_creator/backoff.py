@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 
 BASE_DELAY_SECONDS = 10
 MAX_DELAY_SECONDS = 900
@@ -27,3 +28,14 @@ def retry_delay_seconds(
     generator: random.Random = rng or _RNG
     delay: float = half + generator.uniform(0, half)
     return max(1, round(delay))
+
+
+@dataclass(frozen=True)
+class RetryBackoff:
+    """The backoff settings (``RETRY_BASE_DELAY_SECONDS``, ``RETRY_MAX_DELAY_SECONDS``)."""
+
+    base_seconds: int = BASE_DELAY_SECONDS
+    max_seconds: int = MAX_DELAY_SECONDS
+
+    def delay_seconds(self, receive_count: int, rng: random.Random | None = None) -> int:
+        return retry_delay_seconds(receive_count, base=self.base_seconds, cap=self.max_seconds, rng=rng)

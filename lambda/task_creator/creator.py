@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from task_creator.backoff import retry_delay_seconds
+from task_creator.backoff import RetryBackoff
 from task_creator.dead_letters import DeadLetter, DeadLetterQueue
 from task_creator.envelope import CanonicalEvent
 from task_creator.errors import (
@@ -104,6 +104,7 @@ class TaskCreator:
         dead_letters: DeadLetterQueue | None = None,
         ingest_queue: IngestQueue | None = None,
         limiter: TokenBucket | None = None,
+        backoff: RetryBackoff | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         rng: random.Random | None = None,
     ) -> None:
@@ -115,6 +116,7 @@ class TaskCreator:
         self.dead_letters = dead_letters
         self.ingest_queue = ingest_queue
         self.limiter = limiter
+        self.backoff = backoff or RetryBackoff()
         self.clock = clock
         self.rng = rng or random.Random()
 
@@ -209,7 +211,7 @@ class TaskCreator:
         for failure in failures:
             self.metrics.count(Metric.TRANSIENT_FAILURES, failure.rule)
         if self.ingest_queue is not None and delivery.receipt_handle:
-            delay = retry_delay_seconds(delivery.receive_count, rng=self.rng)
+            delay = self.backoff.delay_seconds(delivery.receive_count, self.rng)
             self.ingest_queue.delay_retry(delivery.source_arn, delivery.receipt_handle, delay)
         raise failures[0].error
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.config import Config
 
+from task_creator.backoff import RetryBackoff
 from task_creator.batch import SqsBatchRunner
 from task_creator.connect import ConnectTasks, make_connect_client
 from task_creator.creator import PlanningSettings, TaskCreator, TaskStarter
@@ -100,6 +101,7 @@ def build_dependencies(
         dead_letters=DeadLetterQueue(clients.sqs, settings.dlq_url) if settings.dlq_url else None,
         ingest_queue=IngestQueue(clients.sqs),
         limiter=TokenBucket(settings.connect_calls_per_second) if settings.connect_calls_per_second else None,
+        backoff=RetryBackoff(settings.retry_base_delay_seconds, settings.retry_max_delay_seconds),
         **creator_options,
     )
     executor = ThreadPoolExecutor(max_workers=settings.max_parallel_calls, thread_name_prefix="task-creator")

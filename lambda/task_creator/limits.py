@@ -18,8 +18,10 @@ NAME_MAX_CHARS = 1024
 DESCRIPTION_MAX_CHARS = 4096
 TRUNCATION_MARKER = " [truncated]"
 ATTRIBUTES_MAX_BYTES = 32_768
-ATTRIBUTE_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]+$")
+ATTRIBUTE_KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]+")  # used with fullmatch
 REFERENCES_MAX_BYTES = 4_096
+REFERENCE_NAME_MAX_CHARS = 4_096
+SEGMENT_ATTRIBUTE_NAME_MAX_CHARS = 128
 REFERENCE_TYPES_AT_CREATION = frozenset({"URL", "NUMBER", "STRING", "DATE", "EMAIL"})
 ATTACHMENTS_MIN, ATTACHMENTS_MAX = 1, 5
 FLOW_SELECTORS = ("ContactFlowId", "QuickConnectId", "TaskTemplateId")
@@ -89,7 +91,7 @@ def _check_attributes(attributes: Mapping[str, Any] | None) -> None:
         return
     total = 0
     for key, value in attributes.items():
-        if not ATTRIBUTE_KEY_PATTERN.match(key):
+        if not ATTRIBUTE_KEY_PATTERN.fullmatch(key):
             raise LimitViolation(f"Attributes.{key}", "keys may contain only letters, digits, '_' and '-'")
         if not isinstance(value, str):
             raise LimitViolation(f"Attributes.{key}", "values must be strings")

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from task_creator.errors import MappingError
+from task_creator.limits import FLOW_SELECTORS
 from task_creator.rules import MappingRule
 from task_creator.task_fields import TASK_FIELDS, FieldKind
 from task_creator.templates import Template, TemplateError, as_text
@@ -40,7 +41,12 @@ def render_request(rule: MappingRule, event: Mapping[str, Any], defaults: TaskDe
         if value is not None:
             request[field] = value
     request.setdefault("InstanceId", defaults.instance_id)
-    if not any(request.get(selector) for selector in ("ContactFlowId", "TaskTemplateId", "QuickConnectId")):
+    named = [selector for selector in FLOW_SELECTORS if selector in rule.compiled_task]
+    for selector in named:
+        if not request.get(selector):
+            # Falling back to the default flow would route the task somewhere the rule did not ask for.
+            raise MappingError(f"{selector} rendered empty for this event", rule=rule.name)
+    if not named:
         if not defaults.contact_flow_id:
             raise MappingError(
                 "no flow selector: the rule names no ContactFlowId, TaskTemplateId or QuickConnectId"

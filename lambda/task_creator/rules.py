@@ -15,13 +15,22 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from task_creator.errors import MappingFileError
-from task_creator.limits import ATTRIBUTE_KEY_PATTERN, FLOW_SELECTORS, REFERENCE_TYPES_AT_CREATION, Oversize
+from task_creator.limits import (
+    ATTACHMENTS_MAX,
+    ATTACHMENTS_MIN,
+    ATTRIBUTE_KEY_PATTERN,
+    FLOW_SELECTORS,
+    REFERENCE_NAME_MAX_CHARS,
+    REFERENCE_TYPES_AT_CREATION,
+    SEGMENT_ATTRIBUTE_NAME_MAX_CHARS,
+    Oversize,
+)
 from task_creator.patterns import EventPattern, validate_pattern
 from task_creator.task_fields import SEGMENT_VALUE_KINDS, TASK_FIELDS, FieldKind
 from task_creator.templates import Template, TemplateError, compile_template, has_placeholder
 
 Unmatched = Literal["dead-letter", "ignore"]
-RULE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+RULE_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # used with fullmatch
 TOP_LEVEL_KEYS = frozenset({"$schema", "description", "rules", "unmatched"})
 RULE_KEYS = frozenset({"name", "description", "match", "eventId", "task", "oversize"})
 UNMATCHED_CHOICES: tuple[Unmatched, ...] = ("dead-letter", "ignore")
@@ -81,6 +90,8 @@ def parse_mapping(document: Any, *, origin: str = "<mapping>") -> TaskMapping:
     if not isinstance(document, dict):
         raise MappingFileError(origin, ["the file must hold a JSON object with a 'rules' list"])
     problems += [f"unknown top-level key {key!r}" for key in sorted(document.keys() - TOP_LEVEL_KEYS)]
+    if not isinstance(document.get("description", ""), str):
+        problems.append("'description' must be a string")
     unmatched = document.get("unmatched", "dead-letter")
     if unmatched not in UNMATCHED_CHOICES:
         problems.append(f"'unmatched' must be one of {list(UNMATCHED_CHOICES)}, got {unmatched!r}")
@@ -93,10 +104,12 @@ def parse_mapping(document: Any, *, origin: str = "<mapping>") -> TaskMapping:
         for index, raw_rule in enumerate(raw_rules):
             rule, rule_problems = _parse_rule(raw_rule, index)
             problems += rule_problems
+            name = raw_rule.get("name") if isinstance(raw_rule, dict) else None
+            if isinstance(name, str):
+                if name in seen:
+                    problems.append(f"rule {name!r}: duplicate rule name")
+                seen.add(name)
             if rule is not None:
-                if rule.name in seen:
-                    problems.append(f"rule {rule.name!r}: duplicate rule name")
-                seen.add(rule.name)
                 rules.append(rule)
     if problems:
         raise MappingFileError(origin, problems)
@@ -109,7 +122,9 @@ def _parse_rule(raw: Any, index: int) -> tuple[MappingRule | None, list[str]]:
     name = raw.get("name")
     label = f"rule {name!r}" if isinstance(name, str) and name else f"rules[{index}]"
     problems = [f"{label}: unknown key {key!r}" for key in sorted(raw.keys() - RULE_KEYS)]
-    if not isinstance(name, str) or not RULE_NAME_PATTERN.match(name):
+    if not isinstance(raw.get("description", ""), str):
+        problems.append(f"{label}: 'description' must be a string")
+    if not isinstance(name, str) or not RULE_NAME_PATTERN.fullmatch(name):
         problems.append(
             f"{label}: 'name' is required: 1-64 letters, digits, '.', '_' or '-',"
             " starting with a letter or digit"
@@ -122,7 +137,7 @@ def _parse_rule(raw: Any, index: int) -> tuple[MappingRule | None, list[str]]:
     oversize = raw.get("oversize", "truncate")
     if oversize not in OVERSIZE_CHOICES:
         problems.append(f"{label}: 'oversize' must be one of {list(OVERSIZE_CHOICES)}, got {oversize!r}")
-    event_id = _compile_event_id(raw.get("eventId"), label, problems)
+    event_id = _compile_event_id(raw["eventId"], label, problems) if "eventId" in raw else None
     task = raw.get("task")
     compiled_task: dict[str, Any] = {}
     if not isinstance(task, dict):
@@ -151,8 +166,6 @@ def _pattern_path(problem: str) -> str:
 
 
 def _compile_event_id(raw: Any, label: str, problems: list[str]) -> Template | None:
-    if raw is None:
-        return None
     if not isinstance(raw, str) or not raw.strip():
         problems.append(f"{label}: 'eventId' must be a non-empty template string")
         return None
@@ -176,6 +189,8 @@ def _compile_task(task: dict[str, Any], label: str, problems: list[str]) -> dict
         )
     if "Name" not in task:
         problems.append(f"{label}: task.Name is required")
+    elif isinstance(task["Name"], str) and not task["Name"].strip():
+        problems.append(f"{label}: task.Name must not be empty")
     return compiled
 
 
@@ -206,7 +221,7 @@ def _compile_attributes(value: Any, where: str, problems: list[str]) -> Any:
         return None
     compiled = {}
     for key, item in value.items():
-        if not ATTRIBUTE_KEY_PATTERN.match(key):
+        if not ATTRIBUTE_KEY_PATTERN.fullmatch(key):
             problems.append(f"{where}.{key}: attribute keys may contain only letters, digits, '_' and '-'")
         compiled[key] = _compile_text(item, f"{where}.{key}", problems)
     return compiled
@@ -222,7 +237,9 @@ def _compile_references(value: Any, where: str, problems: list[str]) -> Any:
         if not isinstance(reference, dict) or set(reference) != REFERENCE_KEYS:
             problems.append(f"{at}: a reference is an object with exactly 'Type' and 'Value'")
             continue
-        if reference["Type"] not in REFERENCE_TYPES_AT_CREATION:
+        if not 1 <= len(name) <= REFERENCE_NAME_MAX_CHARS:
+            problems.append(f"{at}: a reference name has 1 to {REFERENCE_NAME_MAX_CHARS} characters")
+        if not isinstance(reference["Type"], str) or reference["Type"] not in REFERENCE_TYPES_AT_CREATION:
             allowed = ", ".join(sorted(REFERENCE_TYPES_AT_CREATION))
             problems.append(
                 f"{at}.Type: {reference['Type']!r} cannot be set at task creation (allowed: {allowed})"
@@ -238,6 +255,11 @@ def _compile_segment_attributes(value: Any, where: str, problems: list[str]) -> 
     if not isinstance(value, dict):
         problems.append(f"{where}: must be an object of typed segment attribute values")
         return None
+    for key in value:
+        if not 1 <= len(key) <= SEGMENT_ATTRIBUTE_NAME_MAX_CHARS:
+            problems.append(
+                f"{where}: segment attribute names have 1 to {SEGMENT_ATTRIBUTE_NAME_MAX_CHARS} characters"
+            )
     return {key: _compile_segment_value(item, f"{where}.{key}", problems) for key, item in value.items()}
 
 
@@ -262,6 +284,8 @@ def _compile_segment_value(value: Any, where: str, problems: list[str]) -> Any: 
             kind: [_compile_segment_value(v, f"{where}.ValueList[{i}]", problems) for i, v in enumerate(item)]
         }
     if kind == "ValueInteger":
+        if isinstance(item, float) and not item.is_integer():
+            problems.append(f"{where}.ValueInteger: must be a whole number")
         return {kind: _compile_timestamp(item, f"{where}.{kind}", problems)}
     return {kind: _compile_text(item, f"{where}.{kind}", problems)}
 
@@ -272,8 +296,11 @@ def _compile_attachments(value: Any, where: str, problems: list[str]) -> Any:
         if template is not None and not template.is_single_expression:
             problems.append(f"{where}: as a string it must be one {{{{ expression }}}} yielding a list")
         return template
-    if not isinstance(value, list) or not value:
-        problems.append(f'{where}: must be a non-empty list of {{"FileName", "S3Url"}} objects')
+    if not isinstance(value, list) or not ATTACHMENTS_MIN <= len(value) <= ATTACHMENTS_MAX:
+        problems.append(
+            f"{where}: must be a list of {ATTACHMENTS_MIN} to {ATTACHMENTS_MAX}"
+            ' {"FileName", "S3Url"} objects'
+        )
         return None
     compiled = []
     for index, item in enumerate(value):

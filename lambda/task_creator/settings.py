@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from task_creator.backoff import BASE_DELAY_SECONDS, MAX_DELAY_SECONDS
 from task_creator.errors import SettingsError
 
 BUNDLED_MAPPING_FILE = Path(__file__).resolve().parent.parent / "mapping.json"
@@ -27,6 +29,8 @@ class Settings:
     connect_calls_per_second: float | None = None
     token_namespace: str = DEFAULT_TOKEN_NAMESPACE
     schedule_window: timedelta = timedelta(days=6)
+    retry_base_delay_seconds: int = BASE_DELAY_SECONDS
+    retry_max_delay_seconds: int = MAX_DELAY_SECONDS
     service_name: str = DEFAULT_SERVICE_NAME
     metrics_namespace: str = DEFAULT_METRICS_NAMESPACE
     tracing_enabled: bool = False
@@ -43,13 +47,29 @@ class Settings:
             dlq_url=reader.optional("DLQ_URL"),
             mapping_file=Path(reader.optional("MAPPING_FILE") or BUNDLED_MAPPING_FILE),
             idempotency_table=reader.optional("IDEMPOTENCY_TABLE"),
-            idempotency_expiry=timedelta(days=reader.number("IDEMPOTENCY_EXPIRY_DAYS", 14, minimum=1)),
+            idempotency_expiry=timedelta(
+                days=reader.number("IDEMPOTENCY_EXPIRY_DAYS", 14, minimum=1, maximum=3650)
+            ),
             max_parallel_calls=int(
                 reader.number("MAX_PARALLEL_CALLS", 5, minimum=1, maximum=50, integer=True)
             ),
-            connect_calls_per_second=reader.optional_number("CONNECT_CALLS_PER_SECOND", minimum=0.01),
+            connect_calls_per_second=reader.optional_number(
+                "CONNECT_CALLS_PER_SECOND", minimum=0.01, maximum=10_000
+            ),
             token_namespace=reader.optional("TOKEN_NAMESPACE") or DEFAULT_TOKEN_NAMESPACE,
-            schedule_window=timedelta(days=reader.number("SCHEDULED_TIME_WINDOW_DAYS", 6, minimum=0.01)),
+            schedule_window=timedelta(
+                days=reader.number("SCHEDULED_TIME_WINDOW_DAYS", 6, minimum=0.01, maximum=365)
+            ),
+            retry_base_delay_seconds=int(
+                reader.number(
+                    "RETRY_BASE_DELAY_SECONDS", BASE_DELAY_SECONDS, minimum=1, maximum=900, integer=True
+                )
+            ),
+            retry_max_delay_seconds=int(
+                reader.number(
+                    "RETRY_MAX_DELAY_SECONDS", MAX_DELAY_SECONDS, minimum=1, maximum=43_200, integer=True
+                )
+            ),
             service_name=reader.optional("POWERTOOLS_SERVICE_NAME") or DEFAULT_SERVICE_NAME,
             metrics_namespace=reader.optional("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_METRICS_NAMESPACE,
             tracing_enabled=not reader.flag("POWERTOOLS_TRACE_DISABLED", default=True),
@@ -98,7 +118,7 @@ class _Reader:
             kind = "a whole number" if integer else "a number"
             self._problems.append(f"{name} must be {kind}, got {text!r}")
             return None
-        if value < minimum or (maximum is not None and value > maximum):
+        if not math.isfinite(value) or value < minimum or (maximum is not None and value > maximum):
             bounds = f">= {minimum}" if maximum is None else f"between {minimum} and {maximum}"
             self._problems.append(f"{name} must be {bounds}, got {text!r}")
             return None

@@ -14,9 +14,11 @@ from typing import Any
 
 import jmespath
 from jmespath.exceptions import JMESPathError
+from jmespath.functions import Functions
 from jmespath.parser import ParsedResult
 
 _PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
+KNOWN_FUNCTIONS = frozenset(Functions.FUNCTION_TABLE)
 
 
 class TemplateError(ValueError):
@@ -58,10 +60,14 @@ def compile_template(text: str) -> Template:
         if not expression:
             raise TemplateError("empty placeholder {{ }}")
         try:
-            parts.append(jmespath.compile(expression))
+            compiled = jmespath.compile(expression)
         except JMESPathError as error:
             first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
             raise TemplateError(f"invalid JMESPath expression {expression!r}: {first_line}") from None
+        unknown = sorted(_function_names(compiled.parsed) - KNOWN_FUNCTIONS)
+        if unknown:
+            raise TemplateError(f"unknown JMESPath function {', '.join(unknown)}() in {expression!r}")
+        parts.append(compiled)
         position = placeholder.end()
     tail = text[position:]
     if "{{" in tail:
@@ -87,6 +93,16 @@ def as_text(value: Any) -> str | None:
     if isinstance(value, int | float):
         return json.dumps(value)
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=False)
+
+
+def _function_names(node: Any) -> set[str]:
+    """Function names called anywhere in a parsed JMESPath AST (jmespath resolves them only at search)."""
+    if not isinstance(node, dict):
+        return set()
+    names = {node["value"]} if node.get("type") == "function_expression" else set()
+    for child in node.get("children", []):
+        names |= _function_names(child)
+    return names
 
 
 def _search(expression: ParsedResult, data: Any) -> Any:
