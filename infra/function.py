@@ -7,8 +7,6 @@ resources the mapping names (see connect_permissions.py), and X-Ray when tracing
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from aws_cdk import AssetHashType, BundlingOptions, DockerVolume, Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -25,46 +23,18 @@ from infra.bundling import (
     asset_fingerprint,
     docker_fallback_command,
 )
+from infra.config import TaskCreatorConfig
 from infra.connect_permissions import ConnectGrant
-from infra.ingest import DLQ_RETENTION, IngestQueues
+from infra.ingest import IngestQueues
+from infra.stack_values import FUNCTION_MEMORY_MB, FUNCTION_TIMEOUT_SECONDS, function_environment
 
 HANDLER = "task_creator.handler.lambda_handler"
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE = lambda_.Architecture.ARM_64
 PLATFORM = LambdaPlatform(pip_platform="manylinux2014_aarch64", python_version="3.14")
-MEMORY_MB = 512
-TIMEOUT = Duration.seconds(30)
-VISIBILITY_TIMEOUT_FACTOR = 6  # AWS's guidance for SQS event sources: at least 6x the function timeout
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 ASYNC_RETRY_ATTEMPTS = 2
 ASYNC_MAX_EVENT_AGE = Duration.hours(6)
-REPLAY_MARGIN_DAYS = 7
-# The ledger must remember a task for as long as its event can come back: DLQ retention plus replay time.
-IDEMPOTENCY_EXPIRY_DAYS = int(DLQ_RETENTION.to_days()) + REPLAY_MARGIN_DAYS
-METRICS_NAMESPACE = "TaskCreator"
-
-
-def visibility_timeout_for(batching_window_seconds: int) -> Duration:
-    """The ingest queue's visibility timeout: 6x the function timeout plus the batching window."""
-    return Duration.seconds(int(TIMEOUT.to_seconds()) * VISIBILITY_TIMEOUT_FACTOR + batching_window_seconds)
-
-
-@dataclass(frozen=True)
-class FunctionSettings:
-    """The deployment-specific part of the function's configuration."""
-
-    connect_instance_id: str
-    contact_flow_id: str | None
-    asset_sources: AssetSources
-    token_namespace: str
-    service_name: str
-    max_parallel_calls: int
-    connect_calls_per_second: float | None
-    log_level: str
-    batch_size: int
-    max_batching_window_seconds: int
-    max_concurrency: int
-    tracing: bool
 
 
 class TaskCreatorFunction(Construct):
@@ -75,7 +45,7 @@ class TaskCreatorFunction(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        settings: FunctionSettings,
+        config: TaskCreatorConfig,
         queues: IngestQueues,
         connect_grant: ConnectGrant,
         ledger_table_name: str | None,
@@ -95,25 +65,27 @@ class TaskCreatorFunction(Construct):
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
             handler=HANDLER,
-            code=_code_asset(settings.asset_sources),
-            memory_size=MEMORY_MB,
-            timeout=TIMEOUT,
+            code=_code_asset(AssetSources(mapping_file=config.mapping_file)),
+            memory_size=FUNCTION_MEMORY_MB,
+            timeout=Duration.seconds(FUNCTION_TIMEOUT_SECONDS),
             role=self.role,
             log_group=self.log_group,
-            tracing=lambda_.Tracing.ACTIVE if settings.tracing else lambda_.Tracing.DISABLED,
-            environment=_environment(settings, queues, ledger_table_name),
+            tracing=lambda_.Tracing.ACTIVE if config.tracing else lambda_.Tracing.DISABLED,
+            environment=function_environment(
+                config, dlq_url=queues.dead_letter_queue.queue_url, ledger_table_name=ledger_table_name
+            ),
         )
         self.log_group.grant_write(self.role)
         self.function.add_event_source(
             event_sources.SqsEventSource(
                 queues.queue,
-                batch_size=settings.batch_size,
+                batch_size=config.batch_size,
                 max_batching_window=(
-                    Duration.seconds(settings.max_batching_window_seconds)
-                    if settings.max_batching_window_seconds
+                    Duration.seconds(config.max_batching_window_seconds)
+                    if config.max_batching_window_seconds
                     else None
                 ),
-                max_concurrency=settings.max_concurrency,
+                max_concurrency=config.max_concurrency,
                 report_batch_item_failures=True,
             )
         )
@@ -139,29 +111,6 @@ class TaskCreatorFunction(Construct):
     @property
     def function_name(self) -> str:
         return self.function.function_name
-
-
-def _environment(
-    settings: FunctionSettings, queues: IngestQueues, ledger_table_name: str | None
-) -> dict[str, str]:
-    environment = {
-        "CONNECT_INSTANCE_ID": settings.connect_instance_id,
-        "DLQ_URL": queues.dead_letter_queue.queue_url,
-        "MAX_PARALLEL_CALLS": str(settings.max_parallel_calls),
-        "TOKEN_NAMESPACE": settings.token_namespace,
-        "POWERTOOLS_SERVICE_NAME": settings.service_name,
-        "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
-        "POWERTOOLS_LOG_LEVEL": settings.log_level,
-        "POWERTOOLS_TRACE_DISABLED": "false" if settings.tracing else "true",
-    }
-    if settings.contact_flow_id:
-        environment["CONNECT_CONTACT_FLOW_ID"] = settings.contact_flow_id
-    if ledger_table_name is not None:
-        environment["IDEMPOTENCY_TABLE"] = ledger_table_name
-        environment["IDEMPOTENCY_EXPIRY_DAYS"] = str(IDEMPOTENCY_EXPIRY_DAYS)
-    if settings.connect_calls_per_second is not None:
-        environment["CONNECT_CALLS_PER_SECOND"] = f"{settings.connect_calls_per_second:g}"
-    return environment
 
 
 def _code_asset(sources: AssetSources) -> lambda_.Code:

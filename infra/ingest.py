@@ -17,6 +17,7 @@ in other accounts need no KMS permissions to send.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from aws_cdk import Duration, Stack
@@ -25,11 +26,16 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-DLQ_RETENTION = Duration.days(14)
-INGEST_RETENTION = Duration.days(4)
-BUS_DELIVERY_RETRY_ATTEMPTS = 185  # EventBridge's maximum: keep trying for the whole event age
-BUS_DELIVERY_MAX_EVENT_AGE = Duration.hours(24)
-FIFO_MESSAGE_GROUP = "task-creator"
+from infra.stack_values import (
+    BUS_DELIVERY_MAX_EVENT_AGE,
+    BUS_DELIVERY_RETRY_ATTEMPTS,
+    DLQ_RETENTION,
+    FIFO_MESSAGE_GROUP,
+    INGEST_RETENTION,
+    QueueNames,
+    whole_seconds,
+)
+
 EVENTS_PRINCIPAL = "events.amazonaws.com"
 
 
@@ -48,19 +54,18 @@ class IngestQueues(Construct):
         producer_principals: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
-        suffix = ".fifo" if fifo else ""
-        ingest_name = f"{name_prefix}-ingest{suffix}"
+        names = QueueNames.for_stack(name_prefix, fifo=fifo)
         # The DLQ's redrive-allow policy names the ingest queue by ARN; building that ARN from the
         # queue's name (instead of a reference) avoids a circular dependency between the two queues.
-        ingest_arn = Stack.of(self).format_arn(service="sqs", resource=ingest_name)
+        ingest_arn = Stack.of(self).format_arn(service="sqs", resource=names.ingest)
         self.dead_letter_queue = sqs.Queue(
             self,
             "DeadLetterQueue",
-            queue_name=f"{name_prefix}-dlq{suffix}",
+            queue_name=names.dead_letter,
             fifo=fifo or None,
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
-            retention_period=DLQ_RETENTION,
+            retention_period=_duration(DLQ_RETENTION),
             redrive_allow_policy=sqs.RedriveAllowPolicy(
                 redrive_permission=sqs.RedrivePermission.BY_QUEUE,
                 source_queues=[sqs.Queue.from_queue_arn(self, "IngestQueueByName", ingest_arn)],
@@ -69,26 +74,26 @@ class IngestQueues(Construct):
         self.queue = sqs.Queue(
             self,
             "IngestQueue",
-            queue_name=ingest_name,
+            queue_name=names.ingest,
             fifo=fifo or None,
             content_based_deduplication=True if fifo else None,
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
-            retention_period=INGEST_RETENTION,
+            retention_period=_duration(INGEST_RETENTION),
             visibility_timeout=visibility_timeout,
             dead_letter_queue=sqs.DeadLetterQueue(
                 queue=self.dead_letter_queue, max_receive_count=max_receive_count
             ),
         )
         self.delivery_dead_letter_queue = self.dead_letter_queue
-        if fifo:
+        if names.delivery_dead_letter is not None:
             self.delivery_dead_letter_queue = sqs.Queue(
                 self,
                 "DeliveryDeadLetterQueue",
-                queue_name=f"{name_prefix}-delivery-dlq",
+                queue_name=names.delivery_dead_letter,
                 encryption=sqs.QueueEncryption.SQS_MANAGED,
                 enforce_ssl=True,
-                retention_period=DLQ_RETENTION,
+                retention_period=_duration(DLQ_RETENTION),
             )
         for index, arn in enumerate(producer_principals):
             self.queue.add_to_resource_policy(
@@ -147,7 +152,7 @@ class BusRule(Construct):
                     ),
                     retry_policy=events.CfnRule.RetryPolicyProperty(
                         maximum_retry_attempts=BUS_DELIVERY_RETRY_ATTEMPTS,
-                        maximum_event_age_in_seconds=int(BUS_DELIVERY_MAX_EVENT_AGE.to_seconds()),
+                        maximum_event_age_in_seconds=whole_seconds(BUS_DELIVERY_MAX_EVENT_AGE),
                     ),
                     sqs_parameters=(
                         events.CfnRule.SqsParametersProperty(message_group_id=FIFO_MESSAGE_GROUP)
@@ -171,3 +176,7 @@ class BusRule(Construct):
     @property
     def rule_arn(self) -> str:
         return self.rule.attr_arn
+
+
+def _duration(value: timedelta) -> Duration:
+    return Duration.seconds(whole_seconds(value))

@@ -6,20 +6,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Annotations, CfnOutput, Stack
+from aws_cdk import Annotations, CfnOutput, Duration, Stack
 from aws_cdk import aws_events as events
 from constructs import Construct
 
 from infra.acknowledgements import DesignFindings, acknowledge_design_findings
-from infra.bundling import AssetSources
 from infra.config import DeploymentConfigError, TaskCreatorConfig
 from infra.connect_permissions import ConnectGrant, PermissionProblem, start_task_grant
 from infra.event_pattern import bus_event_pattern, unconstrained_rules
-from infra.function import METRICS_NAMESPACE, FunctionSettings, TaskCreatorFunction, visibility_timeout_for
+from infra.function import TaskCreatorFunction
 from infra.ingest import BusRule, IngestQueues
 from infra.ledger import IdempotencyLedger
 from infra.mapping_source import has_placeholder, load_deployment_mapping
 from infra.monitoring import MetricSource, Monitoring
+from infra.stack_values import METRICS_NAMESPACE, ingest_visibility_timeout_seconds
 from task_creator.rules import TaskMapping
 
 
@@ -44,7 +44,9 @@ class TaskCreatorStack(Stack):
             "Ingest",
             name_prefix=config.stack_name,
             fifo=config.fifo,
-            visibility_timeout=visibility_timeout_for(config.max_batching_window_seconds),
+            visibility_timeout=Duration.seconds(
+                ingest_visibility_timeout_seconds(config.max_batching_window_seconds)
+            ),
             max_receive_count=config.max_receive_count,
             producer_principals=config.producer_principals,
         )
@@ -61,7 +63,7 @@ class TaskCreatorStack(Stack):
         self.task_function = TaskCreatorFunction(
             self,
             "TaskCreator",
-            settings=_function_settings(config),
+            config=config,
             queues=self.queues,
             connect_grant=self.connect_grant,
             ledger_table_name=self.ledger.table.table_name if self.ledger else None,
@@ -121,20 +123,3 @@ def _connect_grant(config: TaskCreatorConfig, mapping: TaskMapping) -> ConnectGr
         )
     except PermissionProblem as problem:
         raise DeploymentConfigError([f"mappingFile {config.mapping_file}: {problem}"]) from None
-
-
-def _function_settings(config: TaskCreatorConfig) -> FunctionSettings:
-    return FunctionSettings(
-        connect_instance_id=config.connect_instance_id,
-        contact_flow_id=config.contact_flow_id,
-        asset_sources=AssetSources(mapping_file=config.mapping_file),
-        token_namespace=config.token_namespace,
-        service_name=config.stack_name,
-        max_parallel_calls=config.max_parallel_calls,
-        connect_calls_per_second=config.connect_calls_per_second,
-        log_level=config.log_level,
-        batch_size=config.batch_size,
-        max_batching_window_seconds=config.max_batching_window_seconds,
-        max_concurrency=config.max_concurrency,
-        tracing=config.tracing,
-    )

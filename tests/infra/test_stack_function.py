@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aws_cdk.assertions import Match
 
-from infra.function import IDEMPOTENCY_EXPIRY_DAYS, TIMEOUT
+from infra.stack_values import FUNCTION_MEMORY_MB, FUNCTION_TIMEOUT_SECONDS, IDEMPOTENCY_EXPIRY
 from tests.infra.synthesis import (
     FLOW_ID,
     INSTANCE_ID,
@@ -21,8 +21,8 @@ def test_function_runs_the_handler_on_arm64_with_the_newest_python(default_app: 
             "Handler": "task_creator.handler.lambda_handler",
             "Runtime": "python3.14",
             "Architectures": ["arm64"],
-            "MemorySize": 512,
-            "Timeout": TIMEOUT.to_seconds(),
+            "MemorySize": FUNCTION_MEMORY_MB,
+            "Timeout": FUNCTION_TIMEOUT_SECONDS,
             "TracingConfig": {"Mode": "Active"},
         },
     )
@@ -46,7 +46,7 @@ def test_function_environment_carries_the_core_settings(default_app: Synthesized
         "POWERTOOLS_LOG_LEVEL": "INFO",
         "POWERTOOLS_TRACE_DISABLED": "false",
     }
-    assert IDEMPOTENCY_EXPIRY_DAYS == 14 + 7  # DLQ retention plus a week to replay
+    assert IDEMPOTENCY_EXPIRY.days == 14 + 7  # DLQ retention plus a week to replay
 
 
 def test_function_logs_to_its_own_log_group_with_retention(default_app: SynthesizedApp) -> None:

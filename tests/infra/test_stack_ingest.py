@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from infra.event_pattern import bus_event_pattern
-from infra.function import TIMEOUT, VISIBILITY_TIMEOUT_FACTOR
+from infra.stack_values import FUNCTION_TIMEOUT_SECONDS, VISIBILITY_TIMEOUT_FACTOR
 from task_creator.rules import load_mapping
 from tests.infra.synthesis import (
     PRODUCER_ARN,
@@ -35,7 +35,7 @@ def test_ingest_visibility_timeout_is_six_function_timeouts_plus_the_batch_windo
     for app, window in ((default_app, 0), (selectors_app, 5)):
         timeout = app.properties_of(app.stack.task_function.function)["Timeout"]
 
-        assert timeout == TIMEOUT.to_seconds()
+        assert timeout == FUNCTION_TIMEOUT_SECONDS
         assert app.properties_of(app.stack.queues.queue)["VisibilityTimeout"] == (
             VISIBILITY_TIMEOUT_FACTOR * timeout + window
         )

@@ -18,6 +18,12 @@ from botocore.config import Config
 from mypy_boto3_connect import ConnectClient
 
 from local.connect_emulator import ConnectEmulator, EmulatorConfig
+from tests.integration.pipeline_support import (  # noqa: F401 - fixtures of the offline pipeline tests
+    _embedded_aws_session,
+    embedded_aws,
+    function_outcomes,
+    make_pipeline,
+)
 
 INTEGRATION_TESTS_DIR = Path(__file__).parent
 FAKE_SIGV4_AUTHORIZATION = (

@@ -1,0 +1,167 @@
+"""``render`` and ``validate``: how users author mappings, without calling anything.
+
+``render`` plans an event with the function's own code (``task_creator.planning.plan_event``): what it
+prints is exactly what the function would send, ClientToken included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from infra.config import DEFAULT_STACK_NAME
+from infra.event_pattern import bus_event_pattern, unconstrained_rules
+from local.cli.errors import EXIT_FAILED, EXIT_OK, UsageError
+from local.cli.event_files import EventInput, events_in, read_json_file
+from local.identifiers import LOCAL_CONTACT_FLOW_ID, LOCAL_INSTANCE_ID
+from task_creator.errors import MappingFileError
+from task_creator.planning import EventPlan, PlanningContext, plan_event
+from task_creator.render import TaskDefaults
+from task_creator.rules import TaskMapping, load_mapping
+from task_creator.settings import BUNDLED_MAPPING_FILE
+
+
+def default_mapping_file() -> Path:
+    return Path(os.environ.get("MAPPING_FILE") or BUNDLED_MAPPING_FILE)
+
+
+def load_mapping_or_fail(path: Path) -> TaskMapping:
+    try:
+        return load_mapping(path)
+    except MappingFileError as error:
+        count = len(error.problems)
+        raise UsageError(
+            f"{path} is not a valid mapping ({count} problem{'s' * (count != 1)}); "
+            f"`python -m local validate --mapping {path}` explains each"
+        ) from None
+
+
+# --- validate -----------------------------------------------------------------------------------------
+
+
+def validate_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    path: Path = args.mapping
+    try:
+        mapping = load_mapping(path)
+    except MappingFileError as error:
+        count = len(error.problems)
+        out.write(f"{path}: INVALID, {count} problem{'s' * (count != 1)}\n")
+        out.writelines(f"  - {problem}\n" for problem in error.problems)
+        return EXIT_FAILED
+    out.write(f"{path}: valid, {len(mapping.rules)} rules\n")
+    for rule in mapping.rules:
+        identity = "eventId template" if rule.event_id is not None else "the event's id"
+        out.write(f"  - {rule.name} (identity: {identity})\n")
+    out.write(f"unmatched events: {mapping.unmatched}\n")
+    out.write(f"bus rule pattern (what the stack forwards): {json.dumps(bus_event_pattern(mapping))}\n")
+    for name in unconstrained_rules(mapping):
+        out.write(f"note: rule {name!r} constrains neither source nor detail-type: ")
+        out.write("the bus rule forwards every event\n")
+    return EXIT_OK
+
+
+# --- render -------------------------------------------------------------------------------------------
+
+
+def render_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    mapping = load_mapping_or_fail(args.mapping)
+    inputs = events_in(read_json_file(args.event_file), source=args.source, detail_type=args.detail_type)
+    context = PlanningContext(
+        defaults=TaskDefaults(instance_id=args.instance_id, contact_flow_id=args.contact_flow_id or None),
+        token_namespace=args.token_namespace,
+        now=datetime.now(UTC),
+    )
+    planned = [(item, plan_event(item.event, mapping, context) if item.event else None) for item in inputs]
+    if args.json:
+        out.write(json.dumps(json_tasks(planned), indent=2, default=json_value) + "\n")
+    else:
+        for item, plan in planned:
+            out.writelines(line + "\n" for line in describe(item, plan, mapping))
+    return EXIT_OK if all(_fully_planned(item, plan, mapping) for item, plan in planned) else EXIT_FAILED
+
+
+def json_tasks(planned: Sequence[tuple[EventInput, EventPlan | None]]) -> list[dict[str, Any]]:
+    """``[{"rule", "eventId", "request"}]`` for every task the function would start."""
+    return [
+        {"rule": task.rule, "eventId": task.event_id, "request": task.request}
+        for _, plan in planned
+        if plan is not None
+        for task in plan.tasks
+    ]
+
+
+def describe(item: EventInput, plan: EventPlan | None, mapping: TaskMapping) -> list[str]:
+    if item.event is None or plan is None:
+        error = item.error
+        reason = f"{error.error_type}: {error.message}" if error else "unreadable"
+        return [f"{item.label}: the function would dead-letter it ({reason})", ""]
+    event = item.event
+    lines = [f"{item.label}: event {event.id} ({event.source} / {event.detail_type or '-'})"]
+    if plan.unmatched:
+        fate = "ignore it" if mapping.unmatched == "ignore" else "dead-letter it (UnmatchedEvent)"
+        lines.append(f"  no rule matches: the function would {fate}")
+    for task in plan.tasks:
+        lines.append(f"  rule {task.rule} -> StartTaskContact")
+        request = json.dumps(task.request, indent=2, ensure_ascii=False, default=json_value)
+        lines.extend(f"    {line}" for line in request.splitlines())
+    for failure in plan.failures:
+        lines.append(
+            f"  rule {failure.rule}: {failure.error.error_type}: {failure.error.message} "
+            "(the function would dead-letter the event)"
+        )
+    return [*lines, ""]
+
+
+def json_value(value: Any) -> Any:
+    """JSON for what a request holds besides JSON types: ScheduledTime's datetime as ISO-8601."""
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _fully_planned(item: EventInput, plan: EventPlan | None, mapping: TaskMapping) -> bool:
+    if plan is None:
+        return False
+    return not plan.failures and (not plan.unmatched or mapping.unmatched == "ignore")
+
+
+def add_render_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("event_file", type=Path, metavar="EVENT_FILE", help="a sample like events/*.json")
+    add_mapping_argument(parser)
+    parser.add_argument(
+        "--json", action="store_true", help='print [{"rule", "eventId", "request"}] for scripts'
+    )
+    parser.add_argument(
+        "--source", help="bare payloads: the 'source' message attribute (default: none, read as sqs)"
+    )
+    parser.add_argument("--detail-type", help="bare payloads: the 'detail-type' message attribute")
+    parser.add_argument(
+        "--instance-id",
+        default=os.environ.get("CONNECT_INSTANCE_ID") or LOCAL_INSTANCE_ID,
+        help="default InstanceId (env CONNECT_INSTANCE_ID, else the local one)",
+    )
+    parser.add_argument(
+        "--contact-flow-id",
+        default=os.environ.get("CONNECT_CONTACT_FLOW_ID") or LOCAL_CONTACT_FLOW_ID,
+        help="default ContactFlowId (env CONNECT_CONTACT_FLOW_ID, else the local one; '' for none)",
+    )
+    parser.add_argument(
+        "--token-namespace",
+        default=os.environ.get("TOKEN_NAMESPACE") or DEFAULT_STACK_NAME,
+        help=f"ClientToken namespace (env TOKEN_NAMESPACE, else the stack's default {DEFAULT_STACK_NAME!r})",
+    )
+
+
+def add_mapping_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--mapping",
+        type=Path,
+        default=default_mapping_file(),
+        metavar="FILE",
+        help="mapping file (default: env MAPPING_FILE, else lambda/mapping.json)",
+    )

@@ -1,0 +1,30 @@
+"""How commands fail: one clear line on stderr and an exit code, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import TextIO
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # the command ran and found a problem (invalid mapping, a dead letter, a timeout)
+EXIT_USAGE = 2  # the command could not run as asked (bad arguments, unreadable file, bad settings)
+
+Command = Callable[[argparse.Namespace, TextIO, TextIO], int]
+"""What every command is: ``(arguments, stdout, stderr) -> exit code``."""
+
+
+class CliError(Exception):
+    """A failure to report as ``error: <message>`` with ``exit_code``."""
+
+    def __init__(self, message: str, *, exit_code: int = EXIT_FAILED) -> None:
+        super().__init__(message)
+        self.message = message
+        self.exit_code = exit_code
+
+
+class UsageError(CliError):
+    """The command cannot run as asked."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, exit_code=EXIT_USAGE)

@@ -1,0 +1,211 @@
+"""``make demo``: the whole pipeline offline, twice over the same samples.
+
+Two deployments are provisioned from the CDK configuration (``cdk.json``'s context) and the shipped
+mapping, as ``cdk deploy`` would create them: the standard one (bus rule on the default bus -> ingest
+queue -> function) and a FIFO one (``fifo=true``, its own bus), because a stack is either standard or
+FIFO and the samples include a FIFO batch. Both share the Connect emulator and embedded AWS.
+
+Round 1 publishes every Lambda-shaped sample in ``events/`` the way it would arrive
+(``local.publish``), drains both event sources, and collects what happened: the tasks Connect received
+(the emulator), the function's outcomes (its logs), the dead letters (the DLQs). Round 2 publishes the
+same samples again and shows what changed: nothing, where idempotency holds.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from infra import REPO_ROOT
+from infra.config import TaskCreatorConfig
+from local.aws import EmbeddedAws
+from local.connect_emulator import ConnectEmulator, EmulatorConfig, TaskRecord
+from local.event_source import BatchResult, drain
+from local.function_output import FunctionOutcome, OutcomeRecorder, captured_function_output
+from local.identifiers import LOCAL_CONTACT_FLOW_ID, LOCAL_INSTANCE_ID
+from local.pipeline import LocalPipeline, PipelineOptions
+from local.publish import Destination, Publication, Publisher, SampleError, SampleMessage, sample_messages
+from local.redrive import QueueMessage, inspect_queue
+
+DEFAULT_EVENTS_DIR = REPO_ROOT / "events"
+DEFAULT_LOG_FILE = REPO_ROOT / "build" / "demo" / "function.log"
+DEFAULT_TIMEOUT_SECONDS = 45.0
+
+Progress = Callable[[str], None]
+
+
+def local_configs(cdk_json: Path = REPO_ROOT / "cdk.json") -> tuple[TaskCreatorConfig, TaskCreatorConfig]:
+    """The standard and the FIFO deployment: ``cdk.json``'s context, a local Connect instance and flow."""
+    context: dict[str, Any] = json.loads(cdk_json.read_text(encoding="utf-8")).get("context", {})
+    context = {key: value for key, value in context.items() if not key.startswith("@")}
+    context.setdefault("connectInstanceId", LOCAL_INSTANCE_ID)
+    context.setdefault("contactFlowId", LOCAL_CONTACT_FLOW_ID)
+    standard = TaskCreatorConfig.from_context({**context, "fifo": False}.get)
+    fifo_name = f"{standard.stack_name}Fifo"
+    fifo = TaskCreatorConfig.from_context(
+        {
+            **context,
+            "fifo": True,
+            "stackName": fifo_name,
+            "tokenNamespace": fifo_name,
+            "createEventBus": True,
+            "eventBusName": f"{fifo_name}-events",
+            "batchSize": min(standard.batch_size, 10),
+            "maxBatchingWindowSeconds": 0,
+        }.get
+    )
+    return standard, fifo
+
+
+@dataclass(frozen=True)
+class RoundResult:
+    """What one publication of the samples produced."""
+
+    publications: tuple[Publication, ...]
+    outcomes: tuple[FunctionOutcome, ...]
+    new_tasks: tuple[TaskRecord, ...]
+    new_dead_letters: tuple[QueueMessage, ...]
+    connect_duplicates: int
+    seconds: float
+
+    def outcomes_of(self, kind: str) -> list[FunctionOutcome]:
+        return [outcome for outcome in self.outcomes if outcome.outcome == kind]
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    aws_endpoint: str
+    connect_endpoint: str
+    pipelines: tuple[LocalPipeline, ...]
+    samples: tuple[SampleMessage, ...]
+    rounds: tuple[RoundResult, ...]
+    log_file: Path
+
+
+class DemoRun:
+    """The running demo: embedded AWS, the emulator, two pipelines, and the publisher."""
+
+    def __init__(
+        self,
+        aws: EmbeddedAws,
+        connect: ConnectEmulator,
+        pipelines: Sequence[LocalPipeline],
+        recorder: OutcomeRecorder,
+        *,
+        timeout_seconds: float,
+        progress: Progress,
+    ) -> None:
+        self.aws = aws
+        self.connect = connect
+        self.pipelines = tuple(pipelines)
+        self.recorder = recorder
+        self.timeout_seconds = timeout_seconds
+        self.progress = progress
+        standard = self.pipelines[0]
+        fifo = next((p for p in self.pipelines if p.config.fifo), None)
+        self.publisher = Publisher(
+            aws.events(),
+            aws.sqs(),
+            standard=Destination(
+                event_bus_name=standard.topology.event_bus_name,
+                bus_pattern=standard.topology.event_pattern,
+                queue_url=standard.topology.ingest_queue.url,
+            ),
+            fifo_queue_url=fifo.topology.ingest_queue.url if fifo is not None else None,
+        )
+        self._seen_tasks: set[str] = set()
+        self._seen_dead_letters: set[str] = set()
+        self._connect_duplicates = 0
+
+    def run_round(self, samples: Sequence[SampleMessage]) -> RoundResult:
+        started = time.monotonic()
+        self.recorder.clear()
+        publications = self.publisher.publish(samples)
+        forwarded = sum(1 for publication in publications if publication.forwarded)
+        self.progress(f"published {len(publications)} messages ({forwarded} reach an ingest queue); draining")
+        drain(
+            [pipeline.event_source for pipeline in self.pipelines],
+            timeout_seconds=self.timeout_seconds,
+            on_batch=self._report_batch,
+        )
+        tasks = [task for task in self.connect.tasks() if task.contact_id not in self._seen_tasks]
+        self._seen_tasks.update(task.contact_id for task in tasks)
+        dead_letters = [
+            message
+            for pipeline in self.pipelines
+            for message in inspect_queue(self.aws.sqs(), pipeline.topology.dead_letter_queue.url)
+            if message.message_id not in self._seen_dead_letters
+        ]
+        self._seen_dead_letters.update(message.message_id for message in dead_letters)
+        duplicates = self.connect.counters().duplicates
+        connect_duplicates, self._connect_duplicates = duplicates - self._connect_duplicates, duplicates
+        return RoundResult(
+            publications=tuple(publications),
+            outcomes=tuple(self.recorder.outcomes()),
+            new_tasks=tuple(tasks),
+            new_dead_letters=tuple(dead_letters),
+            connect_duplicates=connect_duplicates,
+            seconds=time.monotonic() - started,
+        )
+
+    def _report_batch(self, batch: BatchResult) -> None:
+        queue = batch.queue_arn.rsplit(":", 1)[-1]
+        detail = f", invocation failed: {batch.invocation_error}" if batch.invocation_error else ""
+        retried = f", {batch.failed} left for retry" if batch.failed else ""
+        self.progress(f"  {queue}: batch of {batch.received}, {batch.deleted} done{retried}{detail}")
+
+
+def load_samples(events_dir: Path) -> list[SampleMessage]:
+    """Every Lambda-shaped sample in ``events_dir`` (sorted by name); bare payloads are not published."""
+    files = sorted(events_dir.glob("*.json"))
+    if not files:
+        raise SampleError(f"no sample events in {events_dir}")
+    return [message for path in files for message in sample_messages(path)]
+
+
+def run_demo(
+    *,
+    events_dir: Path = DEFAULT_EVENTS_DIR,
+    log_file: Path = DEFAULT_LOG_FILE,
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+    progress: Progress = lambda line: None,
+    configs: tuple[TaskCreatorConfig, ...] | None = None,
+) -> DemoResult:
+    """Run both rounds; the function's logs and metrics go to ``log_file``."""
+    samples = load_samples(events_dir)
+    configs = configs or local_configs()
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    progress("starting embedded AWS (moto) and the Amazon Connect emulator")
+    emulator_config = EmulatorConfig(
+        instance_ids={c.connect_instance_id for c in configs},
+        contact_flow_ids={c.contact_flow_id for c in configs if c.contact_flow_id} or None,
+    )
+    with EmbeddedAws() as aws, ConnectEmulator(emulator_config) as connect, log_file.open("w") as log:
+        progress("provisioning " + ", ".join(f"{c.stack_name} ({_kind(c)})" for c in configs))
+        pipelines = [
+            LocalPipeline.provision(aws, connect.endpoint_url, c, PipelineOptions()) for c in configs
+        ]
+        with captured_function_output(log) as recorder:
+            run = DemoRun(
+                aws, connect, pipelines, recorder, timeout_seconds=timeout_seconds, progress=progress
+            )
+            progress("round 1: publishing every sample")
+            first = run.run_round(samples)
+            progress("round 2: publishing the same samples again")
+            second = run.run_round(samples)
+        return DemoResult(
+            aws_endpoint=aws.endpoint_url,
+            connect_endpoint=connect.endpoint_url,
+            pipelines=tuple(pipelines),
+            samples=tuple(samples),
+            rounds=(first, second),
+            log_file=log_file,
+        )
+
+
+def _kind(config: TaskCreatorConfig) -> str:
+    return "FIFO" if config.fifo else "standard"

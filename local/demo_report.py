@@ -1,0 +1,194 @@
+"""The demo's report: what each round published, the tasks Connect received, the duplicates the
+function suppressed, the messages it retried, and the dead letters with their reasons.
+
+Task names are printed: they are the demo's own sample data (in production logs they are never).
+The closing ``Summary`` block has one ``name: number`` per line, for people and for the smoke test.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+from infra import REPO_ROOT
+from local.demo import DemoResult, RoundResult
+from local.function_output import CREATED, DUPLICATE, RETRY, FunctionOutcome
+from local.pipeline import LocalPipeline
+from local.publish import Route
+
+BODY_PREVIEW_CHARS = 70
+
+
+def render_report(result: DemoResult) -> str:
+    lines = ["Task Creator: the whole pipeline offline", "=" * 40]
+    lines += _setup(result)
+    first, second = result.rounds
+    lines += _round_section("Round 1: every sample published once", first)
+    lines += _round_section("Round 2: the same samples published again", second)
+    lines += _idempotency_verdict(second, result.pipelines)
+    lines += _summary(result)
+    return "\n".join(lines) + "\n"
+
+
+def _setup(result: DemoResult) -> list[str]:
+    standard = result.pipelines[0]
+    mapping = standard.mapping
+    lines = [
+        f"Embedded AWS (moto)       {result.aws_endpoint}",
+        f"Amazon Connect emulator   {result.connect_endpoint}",
+        f"Mapping                   {_relative(standard.config.mapping_file)}: {len(mapping.rules)} rules",
+    ]
+    for index, pipeline in enumerate(result.pipelines):
+        label = "Deployments" if index == 0 else ""
+        lines.append(f"{label:<26}{_deployment(pipeline)}")
+    files = sorted({sample.origin.split("#", 1)[0] for sample in result.samples})
+    lines.append(
+        f"Samples                   {len(result.samples)} messages from {len(files)} files in events/"
+    )
+    return lines
+
+
+def _deployment(pipeline: LocalPipeline) -> str:
+    topology = pipeline.topology
+    kind = "FIFO" if pipeline.config.fifo else "standard"
+    return (
+        f"{pipeline.config.stack_name} ({kind}): bus {topology.event_bus_name!r} -> "
+        f"{topology.ingest_queue.name} (DLQ {topology.dead_letter_queue.name} after "
+        f"{pipeline.config.max_receive_count} receives) -> function"
+    )
+
+
+def _round_section(title: str, round_result: RoundResult) -> list[str]:
+    heading = f"{title} ({round_result.seconds:.1f} s)"
+    lines = ["", heading, "-" * len(heading)]
+    routes = Counter(publication.message.route for publication in round_result.publications)
+    lines.append(
+        "Published: " + ", ".join(f"{routes[route]} via {route.value}" for route in Route if routes[route])
+    )
+    dropped = [publication for publication in round_result.publications if not publication.forwarded]
+    if dropped:
+        lines.append(f"Not forwarded by the bus rule (no mapping rule could match them): {len(dropped)}")
+        for publication in dropped:
+            event = publication.message.envelope()
+            lines.append(
+                f"  {publication.message.origin}  {event.get('source')} / {event.get('detail-type')}"
+            )
+    lines += _tasks(round_result)
+    lines += _duplicates(round_result)
+    lines += _retries(round_result.outcomes_of(RETRY))
+    lines += _dead_letters(round_result)
+    return lines
+
+
+def _tasks(round_result: RoundResult) -> list[str]:
+    created = {outcome.contact_id: outcome for outcome in round_result.outcomes_of(CREATED)}
+    lines = [f"Tasks created: {len(round_result.new_tasks)}"]
+    rows = []
+    for task in round_result.new_tasks:
+        outcome = created.get(task.contact_id)
+        rows.append(
+            (
+                outcome.event_id if outcome else "?",
+                (outcome.rule or "?") if outcome else "?",
+                task.contact_id,
+                str(task.request.get("Name", "")),
+            )
+        )
+    return lines + _table(("EVENT ID", "RULE", "CONTACT ID", "NAME"), rows)
+
+
+def _duplicates(round_result: RoundResult) -> list[str]:
+    duplicates = round_result.outcomes_of(DUPLICATE)
+    total = len(duplicates) + round_result.connect_duplicates
+    lines = [
+        f"Duplicates suppressed: {total} (by the ledger, Connect not called: {len(duplicates)}; "
+        f"by Connect's ClientToken: {round_result.connect_duplicates})"
+    ]
+    rows = [(o.event_id, o.rule or "-", o.contact_id or "-") for o in duplicates]
+    return lines + _table(("EVENT ID", "RULE", "EXISTING CONTACT ID"), rows)
+
+
+def _retries(retries: Sequence[FunctionOutcome]) -> list[str]:
+    if not retries:
+        return []
+    lines = [f"Retried after a transient failure: {len(retries)}"]
+    rows = [(o.event_id, o.rule or "-", f"{o.error_type}: {o.error}") for o in retries]
+    return lines + _table(("EVENT ID", "RULE", "REASON"), rows)
+
+
+def _dead_letters(round_result: RoundResult) -> list[str]:
+    lines = [f"Dead letters: {len(round_result.new_dead_letters)}"]
+    for message in round_result.new_dead_letters:
+        event_id = message.attribute("EventId") or message.message_id
+        rule = message.attribute("Rule")
+        rule_text = f" rule {rule}" if rule and rule != "-" else ""
+        lines.append(f"  event {event_id}{rule_text}")
+        lines.append(f"    ErrorType:    {message.error_type}")
+        lines.append(f"    ErrorMessage: {message.error_message}")
+        lines.append(f"    body (unchanged): {_preview(message.body)}")
+    return lines
+
+
+def _idempotency_verdict(second: RoundResult, pipelines: Sequence[LocalPipeline]) -> list[str]:
+    if not second.new_tasks:
+        return ["", "Publishing the same events again created no new task."]
+    created = {outcome.contact_id: outcome for outcome in second.outcomes_of(CREATED)}
+    rules = sorted({(created[t.contact_id].rule or "?") for t in second.new_tasks if t.contact_id in created})
+    lines = ["", f"Publishing the same events again created {len(second.new_tasks)} new task(s):"]
+    without_event_id = {
+        rule.name for pipeline in pipelines for rule in pipeline.mapping.rules if rule.event_id is None
+    }
+    for rule in rules:
+        if rule in without_event_id:
+            lines.append(
+                f"  rule {rule!r} has no eventId, so its identity is the event id; PutEvents gives every "
+                "publication a new id. Give the rule an eventId built from a business key to make "
+                "re-publishing idempotent."
+            )
+        else:
+            lines.append(f"  rule {rule!r}: its eventId renders differently for the re-published event.")
+    return lines
+
+
+def _summary(result: DemoResult) -> list[str]:
+    first, second = result.rounds
+    duplicates = sum(len(r.outcomes_of(DUPLICATE)) + r.connect_duplicates for r in result.rounds)
+    return [
+        "",
+        "Summary",
+        "-------",
+        f"messages published per round: {len(result.samples)}",
+        f"tasks created: {len(first.new_tasks) + len(second.new_tasks)}",
+        f"tasks created on re-publish: {len(second.new_tasks)}",
+        f"duplicates suppressed: {duplicates}",
+        f"dead letters: {len(first.new_dead_letters) + len(second.new_dead_letters)}",
+        f"function logs and metrics: {_relative(result.log_file)}",
+    ]
+
+
+def _table(headers: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[str]:
+    if not rows:
+        return []
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=True)]
+    widths[-1] = 0  # the last column is not padded
+
+    def line(cells: Sequence[str]) -> str:
+        return (
+            "  "
+            + "  ".join(str(cell).ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()
+        )
+
+    return [line(headers), *(line(row) for row in rows)]
+
+
+def _preview(body: str) -> str:
+    text = body if len(body) <= BODY_PREVIEW_CHARS else body[: BODY_PREVIEW_CHARS - 1] + "…"
+    return repr(text)
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,219 @@
+"""The DLQ after a fix: look at what is in it, and move it back to the ingest queue.
+
+On AWS, ``redrive`` starts an SQS message move task (``StartMessageMoveTask``): SQS moves the messages
+itself, keeping body and attributes. moto (and some other SQS emulations) lack that API, so when it is
+unsupported, or when asked (``copy=True``), messages are copied instead: receive, send to the
+destination with the same body and message attributes (FIFO: the same message group and deduplication
+id), then delete from the DLQ. A message is deleted only after its copy was accepted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import MessageTypeDef
+
+MOVE_TASK = "StartMessageMoveTask"
+COPY = "copy"
+UNSUPPORTED_ERROR_CODES = frozenset(
+    {"UnsupportedOperation", "AWS.SimpleQueueService.UnsupportedOperation", "InvalidAction", "NotImplemented"}
+)
+INSPECT_VISIBILITY_SECONDS = 30
+COPY_VISIBILITY_SECONDS = 60
+
+
+class RedriveError(RuntimeError):
+    """The redrive could not start or could not finish; the message says where it stopped."""
+
+
+@dataclass(frozen=True)
+class QueueMessage:
+    """A message as it sits in a queue: body, message attributes (as strings) and SQS attributes."""
+
+    message_id: str
+    body: str
+    message_attributes: Mapping[str, Any] = field(default_factory=dict)
+    attributes: Mapping[str, str] = field(default_factory=dict)
+
+    def attribute(self, name: str) -> str | None:
+        value = self.message_attributes.get(name)
+        if isinstance(value, Mapping) and isinstance(value.get("StringValue"), str):
+            return str(value["StringValue"])
+        return None
+
+    @property
+    def error_type(self) -> str | None:
+        return self.attribute("ErrorType")
+
+    @property
+    def error_message(self) -> str | None:
+        return self.attribute("ErrorMessage")
+
+    @classmethod
+    def from_sqs(cls, message: MessageTypeDef) -> QueueMessage:
+        return cls(
+            message_id=message["MessageId"],
+            body=message.get("Body", ""),
+            message_attributes=dict(message.get("MessageAttributes", {})),
+            attributes={str(name): value for name, value in message.get("Attributes", {}).items()},
+        )
+
+
+def inspect_queue(sqs: SQSClient, queue_url: str, *, limit: int = 1000) -> list[QueueMessage]:
+    """Every message in the queue (up to ``limit``), left in place: each is received once, then made
+    visible again at once. Receiving counts as a receive (ApproximateReceiveCount goes up)."""
+    received: list[MessageTypeDef] = []
+    while len(received) < limit:
+        batch = sqs.receive_message(
+            QueueUrl=queue_url,
+            MaxNumberOfMessages=10,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+            VisibilityTimeout=INSPECT_VISIBILITY_SECONDS,
+            WaitTimeSeconds=0,
+        ).get("Messages", [])
+        if not batch:
+            break
+        received.extend(batch)
+    for start in range(0, len(received), 10):
+        chunk = received[start : start + 10]
+        sqs.change_message_visibility_batch(
+            QueueUrl=queue_url,
+            Entries=[
+                {"Id": str(index), "ReceiptHandle": message["ReceiptHandle"], "VisibilityTimeout": 0}
+                for index, message in enumerate(chunk)
+            ],
+        )
+    return [QueueMessage.from_sqs(message) for message in received]
+
+
+@dataclass(frozen=True)
+class RedriveResult:
+    method: str  # MOVE_TASK or COPY
+    moved: int | None = None  # COPY: how many were moved; MOVE_TASK: SQS counts them itself
+    task_handle: str | None = None  # MOVE_TASK: follow it with ListMessageMoveTasks
+
+
+def redrive(
+    sqs: SQSClient,
+    dlq_url: str,
+    destination_url: str,
+    *,
+    copy: bool = False,
+    move_task_client: SQSClient | None = None,
+    on_moved: Callable[[int], None] | None = None,
+) -> RedriveResult:
+    """Move every message of ``dlq_url`` to ``destination_url``; see the module docstring.
+
+    ``move_task_client`` (default ``sqs``) makes the StartMessageMoveTask call: give one without
+    retries so that an SQS emulation without the API is detected at once."""
+    if not copy:
+        started = _start_move_task(move_task_client or sqs, dlq_url, destination_url)
+        if started is not None:
+            return started
+    return _copy_messages(sqs, dlq_url, destination_url, on_moved)
+
+
+def _start_move_task(sqs: SQSClient, dlq_url: str, destination_url: str) -> RedriveResult | None:
+    """The move task's result, or None when the endpoint does not support StartMessageMoveTask."""
+    source_arn, destination_arn = _queue_arn(sqs, dlq_url), _queue_arn(sqs, destination_url)
+    try:
+        response = sqs.start_message_move_task(SourceArn=source_arn, DestinationArn=destination_arn)
+    except ClientError as error:
+        if is_unsupported(error):
+            return None
+        raise RedriveError(f"StartMessageMoveTask failed: {_describe(error)}") from None
+    except BotoCoreError as error:
+        raise RedriveError(f"StartMessageMoveTask failed: {error}") from None
+    return RedriveResult(method=MOVE_TASK, task_handle=response.get("TaskHandle"))
+
+
+def is_unsupported(error: ClientError) -> bool:
+    """The endpoint does not implement the call: a documented "unsupported" code, or a server error
+    that is not an AWS error document at all (botocore then reports the bare HTTP status as the code)."""
+    code = str(error.response.get("Error", {}).get("Code") or "")
+    status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+    return code in UNSUPPORTED_ERROR_CODES or (code.isdigit() and status in {404, 500, 501})
+
+
+def _copy_messages(
+    sqs: SQSClient, dlq_url: str, destination_url: str, on_moved: Callable[[int], None] | None
+) -> RedriveResult:
+    fifo_destination = destination_url.endswith(".fifo")
+    moved = 0
+    while True:
+        try:
+            batch = sqs.receive_message(
+                QueueUrl=dlq_url,
+                MaxNumberOfMessages=10,
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+                VisibilityTimeout=COPY_VISIBILITY_SECONDS,
+                WaitTimeSeconds=0,
+            ).get("Messages", [])
+        except (ClientError, BotoCoreError) as error:
+            raise RedriveError(f"cannot read the DLQ after moving {moved}: {_describe(error)}") from None
+        if not batch:
+            return RedriveResult(method=COPY, moved=moved)
+        for message in batch:
+            _copy_one(sqs, message, destination_url, fifo_destination=fifo_destination, moved=moved)
+            _delete(sqs, dlq_url, message, moved=moved)
+            moved += 1
+            if on_moved is not None:
+                on_moved(moved)
+
+
+def copy_request(message: MessageTypeDef, destination_url: str, *, fifo_destination: bool) -> dict[str, Any]:
+    """SendMessage for a copy of ``message``: the same body and message attributes."""
+    request: dict[str, Any] = {"QueueUrl": destination_url, "MessageBody": message.get("Body", "")}
+    if message.get("MessageAttributes"):
+        request["MessageAttributes"] = dict(message["MessageAttributes"])
+    if fifo_destination:
+        attributes = message.get("Attributes", {})
+        request["MessageGroupId"] = attributes.get("MessageGroupId") or "redrive"
+        if attributes.get("MessageDeduplicationId"):
+            request["MessageDeduplicationId"] = attributes["MessageDeduplicationId"]
+    return request
+
+
+def _copy_one(
+    sqs: SQSClient, message: MessageTypeDef, destination_url: str, *, fifo_destination: bool, moved: int
+) -> None:
+    try:
+        sqs.send_message(**copy_request(message, destination_url, fifo_destination=fifo_destination))
+    except (ClientError, BotoCoreError) as error:
+        raise RedriveError(
+            f"moved {moved}, then could not send message {message['MessageId']} to the destination "
+            f"({_describe(error)}); it stays in the DLQ"
+        ) from None
+
+
+def _delete(sqs: SQSClient, dlq_url: str, message: MessageTypeDef, *, moved: int) -> None:
+    try:
+        sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=message["ReceiptHandle"])
+    except (ClientError, BotoCoreError) as error:
+        raise RedriveError(
+            f"moved {moved + 1}, but message {message['MessageId']} could not be deleted from the DLQ "
+            f"({_describe(error)}): it is now in both queues"
+        ) from None
+
+
+def _queue_arn(sqs: SQSClient, queue_url: str) -> str:
+    try:
+        attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]
+    except (ClientError, BotoCoreError) as error:
+        raise RedriveError(f"cannot find queue {queue_url}: {_describe(error)}") from None
+    return attributes["QueueArn"]
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, ClientError):
+        details = error.response.get("Error", {})
+        return f"{details.get('Code', 'Error')}: {details.get('Message', '')}".rstrip(": ")
+    return str(error)

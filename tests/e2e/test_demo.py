@@ -1,0 +1,113 @@
+"""`make demo` as a smoke test: ``python -m local demo`` in its own process, from the repository root,
+with no AWS configuration at all. It must exit 0 and its report must account for every sample."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.support import REPO_ROOT
+
+DEMO_TIMEOUT_SECONDS = 90
+# Every task the samples ask for, once: what round 1 must have created.
+EXPECTED_TASK_NAMES = {
+    "Order ORD-1001 is delayed",
+    "Order ORD-2002 is delayed",
+    "Escalate: VIP order ORD-2002",
+    "Payment PAY-7781 failed",
+    "Call back Ana Silva",
+    "Refund not received",
+    "Restock SKU-88-RED at LIS-1",
+    "Shipment SHP-1: delayed",
+    "Shipment SHP-1: lost",
+    "Shipment SHP-2: damaged",
+}
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    returncode: int
+    report: str
+    progress: str
+
+    def section(self, title: str) -> str:
+        start = self.report.index(title)
+        end = self.report.find("\nRound ", start + 1)
+        return self.report[start : end if end != -1 else None]
+
+    def summary(self) -> dict[str, str]:
+        block = self.report[self.report.index("\nSummary\n") :]
+        return dict(re.findall(r"^([a-z][a-z -]+): (.+)$", block, flags=re.MULTILINE))
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    log = tmp_path_factory.mktemp("demo") / "function.log"
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("AWS_", "CONNECT_", "POWERTOOLS_"))
+        and name not in {"MAPPING_FILE", "TOKEN_NAMESPACE"}
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "local", "demo", "--log", str(log)],
+        cwd=REPO_ROOT,
+        env={**environment, "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull},
+        capture_output=True,
+        text=True,
+        timeout=DEMO_TIMEOUT_SECONDS,
+        check=False,
+    )
+    return DemoRun(returncode=result.returncode, report=result.stdout, progress=result.stderr)
+
+
+def task_names(section: str) -> set[str]:
+    """The NAME column of the "Tasks created" table of a round."""
+    table = section.split("Tasks created:", 1)[1].split("\nDuplicates suppressed", 1)[0]
+    rows = table.splitlines()[2:]  # after the count and the header
+    return {re.split(r"\s{2,}", row.strip(), maxsplit=3)[3] for row in rows}
+
+
+def test_demo_exits_zero_with_a_report(demo: DemoRun) -> None:
+    assert demo.returncode == 0, demo.progress
+    assert "Traceback" not in demo.progress
+    assert demo.summary()["messages published per round"] == "14"
+
+
+def test_round_one_creates_every_task_the_samples_ask_for(demo: DemoRun) -> None:
+    round_one = demo.section("Round 1")
+
+    assert task_names(round_one) == EXPECTED_TASK_NAMES
+    assert (
+        "sqs-poison-records.json#1  acme.marketing / NewsletterOpened" in round_one
+    )  # the bus rule drops it
+    duplicates = int(re.search(r"Duplicates suppressed: (\d+)", round_one).group(1))  # type: ignore[union-attr]
+    assert duplicates >= 1  # ORD-1001 arrives twice (two samples hold the same order event)
+
+
+def test_each_round_dead_letters_the_two_poison_messages_with_their_reasons(demo: DemoRun) -> None:
+    for title in ("Round 1", "Round 2"):
+        section = demo.section(title)
+        assert "Dead letters: 2" in section
+        assert "ErrorType:    MalformedEvent" in section
+        assert "ErrorType:    MappingError" in section
+        assert """body (unchanged): '{"orderId": "ORD-1", "priority": '""" in section
+    assert demo.summary()["dead letters"] == "4"
+
+
+def test_publishing_the_same_events_again_creates_no_new_task(demo: DemoRun) -> None:
+    assert demo.summary()["tasks created on re-publish"] == "0"
+    assert "Publishing the same events again created no new task." in demo.report
+
+
+def test_the_function_log_is_written(demo: DemoRun, tmp_path_factory: pytest.TempPathFactory) -> None:
+    log_line = demo.summary()["function logs and metrics"]
+    assert Path(log_line).name == "function.log"
+    assert Path(log_line).is_file()
+    assert '"outcome":"created"' in Path(log_line).read_text().replace(" ", "")

@@ -1,0 +1,195 @@
+"""``python -m local invoke | redrive | emulator``: the commands that run the function, move messages or
+serve, against moto and the Connect emulator on loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+from typing import Any
+
+import pytest
+from mypy_boto3_sqs.literals import QueueAttributeNameType
+
+from local.aws import EmbeddedAws
+from local.cli.invoke import Target, choose_target
+from local.connect_emulator import ConnectEmulator
+from tests.integration.pipeline_support import run_cli
+from tests.support import EVENTS_DIR, REPO_ROOT
+
+# --- invoke -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def no_target_in_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("CONNECT_INSTANCE_ID", "AWS_ENDPOINT_URL_CONNECT", "MAPPING_FILE"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.mark.usefixtures("no_target_in_environment", "embedded_aws")  # embedded_aws: a clean moto
+def test_invoke_runs_the_real_handler_locally_and_shows_tasks_and_dead_letters() -> None:
+    code, out, err = run_cli("invoke", str(EVENTS_DIR / "sqs-raw-payloads.json"), "--quiet")
+
+    assert code == 0
+    assert "invoking the function locally" in err
+    response = json.loads(out.split("Tasks Connect received")[0].removeprefix("Response:\n"))
+    assert response == {"batchItemFailures": []}
+    assert "Tasks Connect received: 2" in out
+    assert '"Name": "Call back Ana Silva"' in out
+    assert "Dead letters: 0" in out
+
+
+@pytest.mark.usefixtures("no_target_in_environment")
+def test_invoke_uses_the_connect_endpoint_in_the_environment(
+    connect_emulator: ConnectEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL_CONNECT", connect_emulator.endpoint_url)
+
+    code, out, err = run_cli("invoke", str(EVENTS_DIR / "eventbridge-order-delayed.json"), "--quiet")
+
+    assert code == 0
+    assert "the endpoints in your environment" in err
+    summary = json.loads(out.removeprefix("Response:\n"))
+    assert [task["rule"] for task in summary["tasks"]] == ["order-delayed"]
+    (task,) = connect_emulator.tasks()
+    assert task.contact_id == summary["tasks"][0]["contactId"]
+
+
+def test_invoke_reaches_real_aws_only_with_credentials_and_an_instance_and_no_connect_endpoint() -> None:
+    with_instance = {
+        "CONNECT_INSTANCE_ID": "11111111-2222-3333-4444-555555555555"
+    }  # + the fixture's credentials
+
+    assert choose_target({}, force_local=False) is Target.LOCAL
+    assert choose_target(with_instance, force_local=False) is Target.AWS
+    assert choose_target(with_instance, force_local=True) is Target.LOCAL
+    assert (
+        choose_target(
+            {**with_instance, "AWS_ENDPOINT_URL_CONNECT": "http://127.0.0.1:4599"}, force_local=False
+        )
+        is Target.ENDPOINTS
+    )
+
+
+def test_invoke_refuses_a_bare_payload() -> None:
+    code, _, err = run_cli("invoke", str(EVENTS_DIR / "payloads" / "callback-request.json"))
+
+    assert code == 2
+    assert "not a Lambda invocation" in err
+
+
+# --- redrive ------------------------------------------------------------------------------------------
+
+
+def make_queue(aws: EmbeddedAws, name: str) -> str:
+    attributes: dict[QueueAttributeNameType, str] = {"FifoQueue": "true"} if name.endswith(".fifo") else {}
+    return aws.sqs().create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+
+
+def queue_contents(aws: EmbeddedAws, queue_url: str) -> list[tuple[str, dict[str, Any], str | None]]:
+    """(body, message attributes, group id) of every message, in order."""
+    contents = []
+    while (
+        messages := aws.sqs()
+        .receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=10, AttributeNames=["All"], MessageAttributeNames=["All"]
+        )
+        .get("Messages", [])
+    ):
+        contents += [
+            (m["Body"], m.get("MessageAttributes", {}), m.get("Attributes", {}).get("MessageGroupId"))
+            for m in messages
+        ]
+    return contents
+
+
+@pytest.fixture
+def sqs_at_moto(embedded_aws: EmbeddedAws, monkeypatch: pytest.MonkeyPatch) -> EmbeddedAws:
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", embedded_aws.endpoint_url)
+    return embedded_aws
+
+
+def test_redrive_copies_messages_back_keeping_body_and_attributes_when_move_tasks_are_unsupported(
+    sqs_at_moto: EmbeddedAws,
+) -> None:
+    dlq, ingest = make_queue(sqs_at_moto, "dlq"), make_queue(sqs_at_moto, "ingest")
+    sent = []
+    for index in range(12):
+        attributes = {
+            "source": {"DataType": "String", "StringValue": "crm.legacy"},
+            "ErrorType": {"DataType": "String", "StringValue": "ResourceNotFoundException"},
+        }
+        body = json.dumps({"requestId": f"CB-{index}"})
+        sqs_at_moto.sqs().send_message(QueueUrl=dlq, MessageBody=body, MessageAttributes=attributes)  # type: ignore[arg-type]
+        sent.append((body, attributes, None))
+
+    code, out, err = run_cli("redrive", "--dlq", dlq, "--to", ingest)
+
+    assert code == 0, err
+    assert "moved 12 message(s)" in out
+    assert "StartMessageMoveTask is not supported by this endpoint" in out
+    assert sorted(queue_contents(sqs_at_moto, ingest), key=str) == sorted(sent, key=str)
+    assert queue_contents(sqs_at_moto, dlq) == []
+
+
+def test_redrive_copy_keeps_fifo_message_groups_in_order(sqs_at_moto: EmbeddedAws) -> None:
+    dlq, ingest = make_queue(sqs_at_moto, "dlq.fifo"), make_queue(sqs_at_moto, "ingest.fifo")
+    for group, sequence in [("SHP-1", 1), ("SHP-2", 1), ("SHP-1", 2)]:
+        sqs_at_moto.sqs().send_message(
+            QueueUrl=dlq,
+            MessageBody=f"{group}/{sequence}",
+            MessageGroupId=group,
+            MessageDeduplicationId=f"{group}-{sequence}",
+        )
+
+    code, out, _ = run_cli("redrive", "--dlq", dlq, "--to", ingest, "--copy")
+
+    assert code == 0
+    assert "as asked (--copy)" in out
+    moved = queue_contents(sqs_at_moto, ingest)
+    assert [body for body, _, group in moved if group == "SHP-1"] == ["SHP-1/1", "SHP-1/2"]
+    assert {group for _, _, group in moved} == {"SHP-1", "SHP-2"}
+
+
+def test_redrive_from_a_queue_that_does_not_exist_fails_in_one_line(sqs_at_moto: EmbeddedAws) -> None:
+    ingest = make_queue(sqs_at_moto, "ingest")
+
+    code, out, err = run_cli(
+        "redrive", "--dlq", f"{sqs_at_moto.endpoint_url}/123456789012/nope", "--to", ingest
+    )
+
+    assert code == 1
+    assert out == ""
+    assert err.startswith("error: cannot find queue ")
+    assert len(err.splitlines()) == 1
+
+
+# --- emulator -----------------------------------------------------------------------------------------
+
+
+def test_emulator_command_serves_until_terminated() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local", "emulator", "--port", "0"],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert process.stdout is not None
+        first_line = process.stdout.readline()
+        endpoint = first_line.rsplit(" ", 1)[-1].strip()
+        with urllib.request.urlopen(f"{endpoint}/_emulator/counters", timeout=10) as response:
+            counters = json.loads(response.read())
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert first_line.startswith("Amazon Connect emulator listening on http://127.0.0.1:")
+    assert counters["calls"] == 0
+    assert process.returncode == 0
