@@ -11,7 +11,7 @@ CDK_CONTEXT ?=
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv lint typecheck test unit integration test-infra demo synth deploy clean
+.PHONY: help venv lint typecheck test unit demo synth deploy bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -39,6 +39,20 @@ test: lint typecheck  ## install everything, then ruff, mypy and the whole pytes
 
 unit: $(STAMP)  ## only the pure unit tests
 	$(BIN)/pytest -m unit
+
+demo: $(STAMP)  ## the whole pipeline offline (moto + Connect emulator): every sample in events/, twice
+	$(PY) -m local demo
+
+synth: $(STAMP) $(NODE_STAMP)  ## offline CDK synth with example ids: template + cdk-nag report in cdk.out/
+	AWS_EC2_METADATA_DISABLED=true npx --no-install cdk synth --quiet --no-notices \
+		-c connectInstanceId=$(CONNECT_INSTANCE_ID) -c contactFlowId=aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee $(CDK_CONTEXT)
+	@echo "cdk.out/: $$(ls cdk.out/*.template.json) and cdk.out/cdk-nag-report.json"
+
+deploy: $(STAMP) $(NODE_STAMP)  ## cdk deploy: make deploy CDK_CONTEXT="-c connectInstanceId=... -c contactFlowId=..."
+	npx --no-install cdk deploy $(CDK_CONTEXT)
+
+bench: $(STAMP)  ## benchmarks (not part of make test): batch concurrency, planning cost, cold-start imports
+	PYTHONPATH=lambda $(PY) -m benchmarks.run
 
 clean:  ## remove build output and caches (keeps .venv and node_modules)
 	rm -rf cdk.out build .pytest_cache .mypy_cache .ruff_cache .hypothesis
