@@ -1,0 +1,305 @@
+"""Connect's documented StartTaskContact limits, checked before the call: what passes, what is truncated,
+and what fails naming the field."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from task_creator.errors import LimitViolation, PermanentFailure
+from task_creator.limits import (
+    ATTRIBUTES_MAX_BYTES,
+    DESCRIPTION_MAX_CHARS,
+    NAME_MAX_CHARS,
+    REFERENCES_MAX_BYTES,
+    TRUNCATION_MARKER,
+    LimitPolicy,
+    enforce_limits,
+)
+
+NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+TRUNCATE = LimitPolicy()
+FAIL = LimitPolicy(oversize="fail")
+FILE = {"FileName": "invoice.pdf", "S3Url": "https://bucket.s3.amazonaws.com/invoice.pdf"}
+
+
+def request(**fields: Any) -> dict[str, Any]:
+    """A valid request; ``None`` removes a field."""
+    base: dict[str, Any] = {
+        "InstanceId": "11111111-2222-3333-4444-555555555555",
+        "ContactFlowId": "f0e1d2c3-0000-4000-8000-000000000001",
+        "Name": "Order ORD-1001 is delayed",
+    }
+    base.update(fields)
+    return {key: value for key, value in base.items() if value is not None}
+
+
+def check(policy: LimitPolicy = TRUNCATE, /, **fields: Any) -> dict[str, Any]:
+    return enforce_limits(request(**fields), now=NOW, policy=policy)
+
+
+def violation(policy: LimitPolicy = TRUNCATE, /, **fields: Any) -> LimitViolation:
+    with pytest.raises(LimitViolation) as raised:
+        check(policy, **fields)
+    return raised.value
+
+
+def test_valid_request_passes_unchanged() -> None:
+    valid = request(
+        Description="d",
+        Attributes={"orderId": "ORD-1"},
+        References={"Order": {"Type": "URL", "Value": "https://shop.example.com/o/1"}},
+        ScheduledTime=NOW + timedelta(days=1),
+        Attachments=[FILE],
+    )
+
+    assert enforce_limits(valid, now=NOW, policy=TRUNCATE) == valid
+
+
+def test_limit_violation_is_a_permanent_failure_naming_the_field() -> None:
+    error = violation(Attributes={"order id": "x"})
+
+    assert isinstance(error, PermanentFailure)
+    assert error.field == "Attributes.order id"
+    assert error.message.startswith("Attributes.order id: ")
+
+
+# --- Name and Description ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "limit"), [("Name", NAME_MAX_CHARS), ("Description", DESCRIPTION_MAX_CHARS)]
+)
+@pytest.mark.parametrize("policy", [TRUNCATE, FAIL], ids=["truncate", "fail"])
+def test_text_at_exactly_the_limit_is_unchanged(field: str, limit: int, policy: LimitPolicy) -> None:
+    text = "x" * limit
+
+    assert check(policy, **{field: text})[field] == text
+
+
+@pytest.mark.parametrize(
+    ("field", "limit"), [("Name", NAME_MAX_CHARS), ("Description", DESCRIPTION_MAX_CHARS)]
+)
+def test_text_one_over_the_limit_is_truncated_to_the_limit_with_a_marker(field: str, limit: int) -> None:
+    text = "".join(chr(ord("a") + i % 26) for i in range(limit + 1))
+
+    fitted = check(**{field: text})[field]
+
+    assert len(fitted) == limit
+    assert fitted.endswith(TRUNCATION_MARKER)
+    assert fitted == text[: limit - len(TRUNCATION_MARKER)] + TRUNCATION_MARKER
+
+
+def test_limits_count_characters_not_bytes_for_name() -> None:
+    name = "é" * NAME_MAX_CHARS
+
+    assert check(Name=name)["Name"] == name
+
+
+def test_truncation_does_not_change_the_request_it_was_given() -> None:
+    original = request(Name="x" * 2000)
+
+    enforce_limits(original, now=NOW, policy=TRUNCATE)
+
+    assert len(original["Name"]) == 2000
+
+
+@pytest.mark.parametrize(
+    ("field", "limit"), [("Name", NAME_MAX_CHARS), ("Description", DESCRIPTION_MAX_CHARS)]
+)
+def test_oversize_fail_rejects_text_over_the_limit(field: str, limit: int) -> None:
+    error = violation(FAIL, **{field: "x" * (limit + 1)})
+
+    assert error.field == field
+    assert f"{limit + 1} characters, the limit is {limit}" in error.message
+
+
+# --- ids --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "limit"),
+    [("InstanceId", 100), ("ContactFlowId", 500), ("PreviousContactId", 256), ("RelatedContactId", 256)],
+)
+def test_ids_longer_than_connect_accepts_are_rejected(field: str, limit: int) -> None:
+    assert check(**{field: "i" * limit})[field] == "i" * limit
+    assert violation(**{field: "i" * (limit + 1)}).field == field
+
+
+# --- Attributes -------------------------------------------------------------------------------------
+
+
+def test_attribute_keys_may_use_letters_digits_underscore_and_dash() -> None:
+    attributes = {"order_Id-2": "x", "A": "y"}
+
+    assert check(Attributes=attributes)["Attributes"] == attributes
+
+
+@pytest.mark.parametrize("key", ["order id", "order.id", "orderé", "", "a/b"])
+def test_attribute_key_outside_the_allowed_characters_is_rejected(key: str) -> None:
+    assert violation(Attributes={key: "x"}).field == f"Attributes.{key}"
+
+
+def test_attribute_key_with_a_trailing_newline_is_rejected() -> None:
+    assert violation(Attributes={"orderId\n": "x"}).field == "Attributes.orderId\n"
+
+
+def test_attribute_value_that_is_not_text_is_rejected() -> None:
+    assert violation(Attributes={"count": 3}).field == "Attributes.count"
+
+
+def test_attributes_at_exactly_the_byte_budget_pass() -> None:
+    attributes = {"k": "v" * (ATTRIBUTES_MAX_BYTES - 1)}
+
+    assert check(Attributes=attributes)["Attributes"] == attributes
+
+
+def test_attributes_one_byte_over_the_budget_fail_counting_keys_too() -> None:
+    error = violation(Attributes={"ab": "v" * (ATTRIBUTES_MAX_BYTES - 1)})
+
+    assert error.field == "Attributes"
+    assert f"{ATTRIBUTES_MAX_BYTES + 1} UTF-8 bytes" in error.message
+
+
+def test_attribute_budget_counts_utf8_bytes_of_multibyte_characters() -> None:
+    # 10,923 euro signs are 10,923 characters but 32,769 bytes; with the 1-byte key, 32,770.
+    fits = {"k": "€" * 10_922}  # 1 + 32,766 bytes
+    too_big = {"k": "€" * 10_923}
+
+    assert check(Attributes=fits)["Attributes"] == fits
+    assert "32770 UTF-8 bytes" in violation(Attributes=too_big).message
+
+
+def test_attribute_budget_spans_all_pairs() -> None:
+    half = "v" * (ATTRIBUTES_MAX_BYTES // 2)
+
+    assert violation(Attributes={"a": half, "b": half}).field == "Attributes"
+
+
+# --- References -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["URL", "NUMBER", "STRING", "DATE", "EMAIL"])
+def test_reference_types_allowed_at_creation_pass(kind: str) -> None:
+    references = {"R": {"Type": kind, "Value": "1795512600"}}
+
+    assert check(References=references)["References"] == references
+
+
+@pytest.mark.parametrize("kind", ["ATTACHMENT", "CONTACT_ANALYSIS", "EMAIL_MESSAGE", "url"])
+def test_reference_types_not_allowed_at_creation_are_rejected(kind: str) -> None:
+    assert violation(References={"R": {"Type": kind, "Value": "v"}}).field == "References.R.Type"
+
+
+@pytest.mark.parametrize("value", ["2026-11-24T09:30:00Z", "-5", "1.5", ""])
+def test_date_reference_must_be_epoch_seconds(value: str) -> None:
+    error = violation(References={"Due": {"Type": "DATE", "Value": value}})
+
+    assert error.field == "References.Due.Value"
+
+
+def test_references_at_exactly_the_byte_budget_pass() -> None:
+    references = {"R": {"Type": "STRING", "Value": "v" * (REFERENCES_MAX_BYTES - 1)}}
+
+    assert check(References=references)["References"] == references
+
+
+def test_references_over_the_byte_budget_fail_counting_multibyte_characters() -> None:
+    # "R" (1 byte) + 1,366 "é" (2,732 bytes) + "S" (1) + 682 "€" (2,046 bytes) = 4,780 bytes, 2,050 chars.
+    references = {
+        "R": {"Type": "STRING", "Value": "é" * 1366},
+        "S": {"Type": "STRING", "Value": "€" * 682},
+    }
+
+    error = violation(References=references)
+
+    assert error.field == "References"
+    assert "4780 UTF-8 bytes" in error.message
+
+
+# --- ScheduledTime ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "scheduled",
+    [NOW, NOW + timedelta(hours=1), NOW + timedelta(days=6)],
+    ids=["now", "in-an-hour", "at-the-window-edge"],
+)
+def test_scheduled_time_within_the_window_passes(scheduled: datetime) -> None:
+    assert check(ScheduledTime=scheduled)["ScheduledTime"] == scheduled
+
+
+def test_scheduled_time_in_the_past_is_rejected() -> None:
+    error = violation(ScheduledTime=NOW - timedelta(seconds=1))
+
+    assert error.field == "ScheduledTime"
+    assert "in the past" in error.message
+
+
+def test_scheduled_time_beyond_the_window_is_rejected() -> None:
+    error = violation(ScheduledTime=NOW + timedelta(days=6, seconds=1))
+
+    assert error.field == "ScheduledTime"
+    assert "more than 6 days ahead" in error.message
+
+
+def test_scheduled_time_window_is_a_policy_setting() -> None:
+    one_day = LimitPolicy(schedule_window=timedelta(days=1))
+
+    assert violation(one_day, ScheduledTime=NOW + timedelta(days=2)).field == "ScheduledTime"
+    assert check(LimitPolicy(schedule_window=timedelta(days=3)), ScheduledTime=NOW + timedelta(days=2))
+
+
+def test_scheduled_time_in_another_offset_is_compared_as_an_instant() -> None:
+    later_in_new_york = datetime(2026, 11, 23, 12, 0, tzinfo=timezone(timedelta(hours=-5)))  # 17:00Z
+    earlier_in_athens = datetime(2026, 11, 23, 16, 0, tzinfo=timezone(timedelta(hours=2)))  # 14:00Z
+
+    assert check(ScheduledTime=later_in_new_york)["ScheduledTime"] == later_in_new_york
+    assert violation(ScheduledTime=earlier_in_athens).field == "ScheduledTime"
+
+
+# --- flow selectors ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("selector", ["ContactFlowId", "QuickConnectId", "TaskTemplateId"])
+def test_exactly_one_flow_selector_passes(selector: str) -> None:
+    selectors = {"ContactFlowId": None, selector: "sel-1"}
+
+    assert check(**selectors)[selector] == "sel-1"
+
+
+@pytest.mark.parametrize(
+    "selectors",
+    [
+        ("ContactFlowId", "QuickConnectId"),
+        ("ContactFlowId", "TaskTemplateId"),
+        ("QuickConnectId", "TaskTemplateId"),
+    ],
+)
+def test_two_flow_selectors_are_rejected(selectors: tuple[str, str]) -> None:
+    error = violation(**{"ContactFlowId": None, **dict.fromkeys(selectors, "sel")})
+
+    assert error.field == "ContactFlowId"
+    assert "exactly one of" in error.message
+
+
+def test_no_flow_selector_is_rejected() -> None:
+    assert "is required" in violation(ContactFlowId=None).message
+
+
+# --- Attachments ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("count", [1, 5])
+def test_one_to_five_attachments_pass(count: int) -> None:
+    assert len(check(Attachments=[FILE] * count)["Attachments"]) == count
+
+
+@pytest.mark.parametrize("count", [0, 6])
+def test_zero_or_six_attachments_are_rejected(count: int) -> None:
+    error = violation(Attachments=[FILE] * count)
+
+    assert error.field == "Attachments"
+    assert f"{count} given, Connect accepts 1 to 5" in error.message

@@ -1,0 +1,180 @@
+"""``{{ JMESPath }}`` templates: what a placeholder renders to, and which templates are rejected."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from task_creator.templates import TemplateError, as_text, compile_template, has_placeholder
+
+EVENT: dict[str, Any] = {
+    "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+    "source": "acme.orders",
+    "detail": {
+        "orderId": "ORD-1001",
+        "delayDays": 2,
+        "amount": 129.95,
+        "wholeAmount": 2.0,
+        "big": 12345678901234567890,
+        "express": True,
+        "gift": False,
+        "reason": None,
+        "customer": {"id": "CUST-42", "name": "Zoë"},
+        "tags": ["late", "vip"],
+        "secret": 424242,
+    },
+}
+
+
+def render(text: str, data: Any = None) -> Any:
+    return compile_template(text).render(EVENT if data is None else data)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("{{ detail.delayDays }}", 2, id="integer"),
+        pytest.param("{{ detail.amount }}", 129.95, id="float"),
+        pytest.param("{{ detail.express }}", True, id="boolean"),
+        pytest.param("{{ detail.customer }}", {"id": "CUST-42", "name": "Zoë"}, id="object"),
+        pytest.param("{{ detail.tags }}", ["late", "vip"], id="array"),
+        pytest.param("{{ detail.orderId }}", "ORD-1001", id="string"),
+        pytest.param("{{ detail.reason }}", None, id="null"),
+        pytest.param("{{ detail.nowhere }}", None, id="missing-field-is-null"),
+    ],
+)
+def test_single_placeholder_keeps_the_value_and_its_json_type(text: str, expected: Any) -> None:
+    rendered = render(text)
+
+    assert rendered == expected
+    assert type(rendered) is type(expected)
+
+
+def test_placeholder_without_spaces_and_across_lines_is_an_expression() -> None:
+    assert render("{{detail.orderId}}") == "ORD-1001"
+    assert render("{{\n  detail.customer.id\n}}") == "CUST-42"
+
+
+def test_text_around_a_placeholder_renders_text() -> None:
+    assert render("Order {{ detail.orderId }} is delayed") == "Order ORD-1001 is delayed"
+
+
+def test_whitespace_around_a_single_placeholder_makes_it_text() -> None:
+    assert render(" {{ detail.delayDays }}") == " 2"
+
+
+def test_several_placeholders_render_in_order() -> None:
+    assert render("{{ detail.orderId }}/{{ detail.customer.id }}") == "ORD-1001/CUST-42"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("days={{ detail.delayDays }}", "days=2", id="integer-as-written"),
+        pytest.param("amount={{ detail.amount }}", "amount=129.95", id="float-as-written"),
+        pytest.param("amount={{ detail.wholeAmount }}", "amount=2.0", id="float-keeps-its-point"),
+        pytest.param("n={{ detail.big }}", "n=12345678901234567890", id="big-integer-exact"),
+        pytest.param("express={{ detail.express }}", "express=true", id="true"),
+        pytest.param("gift={{ detail.gift }}", "gift=false", id="false"),
+        pytest.param("c={{ detail.customer }}", 'c={"id":"CUST-42","name":"Zoë"}', id="object-compact-json"),
+        pytest.param("t={{ detail.tags }}", 't=["late","vip"]', id="array-compact-json"),
+        pytest.param("[{{ detail.reason }}]", "[]", id="null-renders-nothing"),
+        pytest.param("[{{ detail.nowhere }}]", "[]", id="missing-renders-nothing"),
+    ],
+)
+def test_values_in_text_are_written_as_text(text: str, expected: str) -> None:
+    assert render(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("{{ detail.reason || 'No reason given' }}", "No reason given", id="null-takes-default"),
+        pytest.param("{{ detail.nowhere || 'none' }}", "none", id="missing-takes-default"),
+        pytest.param("{{ detail.orderId || 'none' }}", "ORD-1001", id="present-wins"),
+        pytest.param("Reason: {{ detail.reason || 'unknown' }}.", "Reason: unknown.", id="inside-text"),
+    ],
+)
+def test_or_expression_supplies_a_default(text: str, expected: str) -> None:
+    assert render(text) == expected
+
+
+def test_text_without_placeholders_renders_unchanged() -> None:
+    assert render("Call the customer back }} today") == "Call the customer back }} today"
+    assert render("") == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param("{{ }}", "empty placeholder", id="empty"),
+        pytest.param("Order {{   }}", "empty placeholder", id="blank"),
+        pytest.param("Order {{ detail.orderId", "unterminated", id="unterminated"),
+        pytest.param("Order {{ detail.orderId }", "unterminated", id="single-closing-brace"),
+        pytest.param("{{ detail.[ }}", "invalid JMESPath expression 'detail.['", id="incomplete"),
+        pytest.param("{{ detail..orderId }}", "invalid JMESPath expression", id="double-dot"),
+    ],
+)
+def test_bad_template_is_rejected_when_compiled(text: str, message: str) -> None:
+    with pytest.raises(TemplateError, match=re.escape(message)):
+        compile_template(text)
+
+
+def test_unknown_function_is_rejected_when_compiled() -> None:
+    with pytest.raises(TemplateError, match="lenght"):
+        compile_template("{{ lenght(detail.tags) }}")
+
+
+def test_runtime_type_error_raises_template_error_without_the_value() -> None:
+    template = compile_template("{{ length(detail.secret) }}")
+
+    with pytest.raises(TemplateError, match=re.escape("length(detail.secret)")) as raised:
+        template.render(EVENT)
+
+    assert "424242" not in str(raised.value)
+
+
+def test_runtime_type_error_inside_text_is_also_a_template_error() -> None:
+    template = compile_template("Total: {{ sum(detail.tags) }}")
+
+    with pytest.raises(TemplateError) as raised:
+        template.render(EVENT)
+
+    assert "late" not in str(raised.value)
+
+
+def test_single_expression_is_recognised() -> None:
+    assert compile_template("{{ detail.tags }}").is_single_expression
+    assert not compile_template("x {{ detail.tags }}").is_single_expression
+    assert not compile_template("{{ a }}{{ b }}").is_single_expression
+    assert not compile_template("plain").is_single_expression
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("{{ a }}", True), ("x {{a}} y", True), ("{{", False), ("plain", False), ("}} {{", False)],
+)
+def test_has_placeholder(text: str, expected: bool) -> None:
+    assert has_placeholder(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, None),
+        ("", ""),
+        ("text", "text"),
+        (0, "0"),
+        (-7, "-7"),
+        (1.5, "1.5"),
+        (1e20, "1e+20"),
+        (True, "true"),
+        (False, "false"),
+        ([], "[]"),
+        ({"k": ["é", 1, None]}, '{"k":["é",1,null]}'),
+    ],
+)
+def test_as_text_writes_json_values_as_text(value: Any, expected: str | None) -> None:
+    assert as_text(value) == expected
