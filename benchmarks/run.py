@@ -146,8 +146,9 @@ def repeated(action: Callable[[], object], times: int) -> Callable[[], None]:
 def bench_cold_imports(repeat: int) -> list[tuple[str, float]]:
     probes = {
         "import task_creator.handler (tracing off)": "import task_creator.handler",
-        "+ Powertools Tracer (tracing on)": (
-            "import task_creator.handler; from aws_lambda_powertools import Tracer"
+        "+ Powertools Tracer() when tracing is on": (
+            "import task_creator.handler, os; os.environ.update(AWS_LAMBDA_FUNCTION_NAME='bench',"
+            " POWERTOOLS_TRACE_DISABLED='false'); from aws_lambda_powertools import Tracer; Tracer()"
         ),
     }
     results = []
