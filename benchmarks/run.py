@@ -18,12 +18,13 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from local.connect_emulator import ConnectEmulator, EmulatorConfig, FaultConfig, FixedLatency
+from local.lambda_context import LocalLambdaContext
 from task_creator.connect import ConnectTasks, make_connect_client
 from task_creator.dependencies import AwsClients, Dependencies, build_dependencies
 from task_creator.envelope import event_from_eventbridge, event_from_sqs_record
@@ -36,20 +37,6 @@ from task_creator.settings import Settings
 ROOT = Path(__file__).resolve().parent.parent
 CONNECT_LATENCY_SECONDS = 0.1
 BATCH_SIZE = 10
-
-
-class BenchContext(LambdaContext):
-    def __init__(self) -> None:
-        self._function_name = "bench"
-        self._function_version = "$LATEST"
-        self._invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
-        self._memory_limit_in_mb = 512
-        self._aws_request_id = "bench"
-        self._log_group_name = "/aws/lambda/bench"
-        self._log_stream_name = "bench"
-
-    def get_remaining_time_in_millis(self) -> int:  # type: ignore[override]
-        return 60_000
 
 
 def median_seconds(action: Callable[[], object], repeat: int) -> float:
@@ -89,7 +76,10 @@ def time_batches(deps: Dependencies, repeat: int) -> float:
     """Median wall time of one batch through the real handler; every batch carries new orders."""
     runs = iter(range(10_000))
     return median_seconds(
-        lambda: lambda_handler(batch_event(next(runs)), BenchContext(), dependencies=deps), repeat
+        lambda: lambda_handler(
+            batch_event(next(runs)), cast(LambdaContext, LocalLambdaContext()), dependencies=deps
+        ),
+        repeat,
     )
 
 

@@ -19,8 +19,9 @@ def _tracer() -> Any:
     return Tracer()
 
 
+@functools.cache
 def traced(handler: Handler, *, enabled: bool) -> Handler:
-    """``handler`` wrapped in a Tracer segment when tracing is on; ``handler`` itself otherwise."""
+    """``handler`` wrapped in a Tracer segment when tracing is on (once per container); else ``handler``."""
     if not enabled:
         return handler
     wrapped: Handler = _tracer().capture_method(handler)
