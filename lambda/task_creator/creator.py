@@ -131,7 +131,10 @@ class TaskCreator:
         plan = self.plan(event)
         if plan.unmatched:
             if self.mapping.unmatched == "ignore":
-                logger.info("no rule matches; ignored", extra={"event_id": event.id, "outcome": "ignored"})
+                logger.info(
+                    "no rule matches; ignored",
+                    extra={"correlation_id": event.id, "event_id": event.id, "outcome": "ignored"},
+                )
                 return EventReport(event_id=event.id, ignored=True)
             unmatched = UnmatchedEvent(
                 f"no mapping rule matches source {event.source!r} detail-type {event.detail_type!r}"
@@ -190,6 +193,7 @@ class TaskCreator:
         logger.info(
             "duplicate skipped" if duplicate else "task created",
             extra={
+                "correlation_id": task.event_id,
                 "event_id": task.event_id,
                 "rule": task.rule,
                 "client_token": task.client_token,
@@ -231,6 +235,7 @@ class TaskCreator:
             logger.warning(
                 "dead-lettering",
                 extra={
+                    "correlation_id": event_id,
                     "event_id": event_id,
                     "rule": failure.rule or None,
                     "error_type": failure.error.error_type,
@@ -262,6 +267,7 @@ class TaskCreator:
         logger.warning(
             "task not created yet",
             extra={
+                "correlation_id": task.event_id,
                 "event_id": task.event_id,
                 "rule": task.rule,
                 "client_token": task.client_token,

@@ -186,6 +186,7 @@ def test_logs_never_carry_task_content(
     output = log_output.getvalue()
     assert '"client_token":"tc1-' in output
     assert '"contact_id":"contact-001"' in output
+    assert '"correlation_id":"6a7e8feb-b491-4cf7-a9f1-bf3703467718"' in output  # the event id
     for request in function.connect.requests:
         references = [reference["Value"] for reference in request.get("References", {}).values()]
         content = [
