@@ -11,7 +11,7 @@ CDK_CONTEXT ?=
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv lint typecheck test unit demo synth deploy bench clean
+.PHONY: help venv lint typecheck lambda-deps test unit demo synth deploy bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -34,7 +34,10 @@ lint: $(STAMP)  ## ruff (lint and format check)
 typecheck: $(STAMP)  ## mypy, strict
 	$(BIN)/mypy
 
-test: lint typecheck  ## install everything, then ruff, mypy and the whole pytest suite
+lambda-deps: $(STAMP)  ## the function's pinned wheels for Lambda's platform, cached under build/
+	$(PY) -m infra.bundling
+
+test: lint typecheck lambda-deps  ## install everything, then ruff, mypy and the whole pytest suite
 	$(BIN)/pytest
 
 unit: $(STAMP)  ## only the pure unit tests

@@ -184,3 +184,16 @@ def _remove_junk(root: Path) -> None:
             path.unlink()
     for name in TOP_LEVEL_EXCLUDED:
         shutil.rmtree(root / name, ignore_errors=True)
+
+
+def main() -> None:
+    """``python -m infra.bundling``: install the function's pinned dependencies for Lambda's platform
+    into the cache under build/ (``make test`` does this first, so the tests themselves never reach a
+    package registry)."""
+    from infra.function import PLATFORM  # noqa: PLC0415 - infra.function imports this module
+
+    print(cached_dependencies(AssetSources(mapping_file=LAMBDA_ROOT / MAPPING_ASSET_NAME), PLATFORM))
+
+
+if __name__ == "__main__":
+    main()
