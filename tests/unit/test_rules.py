@@ -266,6 +266,41 @@ RULE_PROBLEMS: list[tuple[dict[str, Any], str]] = [
         "rule 'attachment-without-url': task.Attachments[0]: an attachment is an object with exactly"
         " 'FileName' and 'S3Url'",
     ),
+    (
+        rule("six-attachments", {"Name": "n", "Attachments": [{"FileName": "a", "S3Url": "u"}] * 6}),
+        'rule \'six-attachments\': task.Attachments: must be a list of 1 to 5 {"FileName", "S3Url"} objects',
+    ),
+    (
+        rule("unknown-function", {"Name": "{{ lenght(detail.orderId) }}"}),
+        "rule 'unknown-function': task.Name: unknown JMESPath function lenght()",
+    ),
+    (rule("empty-name", {"Name": ""}), "rule 'empty-name': task.Name must not be empty"),
+    (rule("blank-name", {"Name": "  "}), "rule 'blank-name': task.Name must not be empty"),
+    (rule("list-description", description=["x"]), "rule 'list-description': 'description' must be a string"),
+    (
+        rule("null-event-id", eventId=None),
+        "rule 'null-event-id': 'eventId' must be a non-empty template string",
+    ),
+    (
+        rule("fraction-integer", {"Name": "n", "SegmentAttributes": {"k": {"ValueInteger": 1.5}}}),
+        "rule 'fraction-integer': task.SegmentAttributes.k.ValueInteger: must be a whole number",
+    ),
+    (
+        rule("empty-reference-name", {"Name": "n", "References": {"": {"Type": "URL", "Value": "v"}}}),
+        "rule 'empty-reference-name': task.References.: a reference name has 1 to 4096 characters",
+    ),
+    (
+        rule("long-reference-name", {"Name": "n", "References": {"r" * 4097: {"Type": "URL", "Value": "v"}}}),
+        "rule 'long-reference-name': task.References.r…: a reference name has 1 to 4096 characters",
+    ),
+    (
+        rule("empty-segment-name", {"Name": "n", "SegmentAttributes": {"": {"ValueString": "v"}}}),
+        "rule 'empty-segment-name': task.SegmentAttributes: segment attribute names have 1 to 128 characters",
+    ),
+    (
+        rule("long-segment-name", {"Name": "n", "SegmentAttributes": {"s" * 129: {"ValueString": "v"}}}),
+        "rule 'long-segment-name': task.SegmentAttributes: segment attribute names have 1 to 128 characters",
+    ),
 ]
 
 
@@ -280,6 +315,7 @@ def test_each_rule_problem_is_reported_naming_rule_and_field(bad_rule: dict[str,
 
 TOP_LEVEL_PROBLEMS = [
     "unknown top-level key 'version'",
+    "'description' must be a string",
     "'unmatched' must be one of ['dead-letter', 'ignore'], got 'drop'",
     "rule 'twice': duplicate rule name",
 ]
@@ -288,6 +324,7 @@ TOP_LEVEL_PROBLEMS = [
 def test_every_problem_in_the_file_is_reported_at_once() -> None:
     document = {
         "version": 2,
+        "description": 7,
         "unmatched": "drop",
         "rules": [
             rule("twice"),

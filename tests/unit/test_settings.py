@@ -135,16 +135,47 @@ def test_tracing_follows_powertools_trace_disabled(value: str, enabled: bool) ->
     assert Settings.from_environ({**MINIMAL, "POWERTOOLS_TRACE_DISABLED": value}).tracing_enabled is enabled
 
 
+RANGES = {
+    "IDEMPOTENCY_EXPIRY_DAYS": "between 1 and 3650",
+    "SCHEDULED_TIME_WINDOW_DAYS": "between 0.01 and 365",
+    "CONNECT_CALLS_PER_SECOND": "between 0.01 and 10000",
+}
+
+
+@pytest.mark.parametrize("name", RANGES)
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_non_finite_number_is_an_out_of_range_error(name: str, value: str) -> None:
+    assert f"{name} must be {RANGES[name]}, got '{value}'" in settings_error(**{name: value})
+
+
 @pytest.mark.parametrize(
-    "name", ["IDEMPOTENCY_EXPIRY_DAYS", "SCHEDULED_TIME_WINDOW_DAYS", "CONNECT_CALLS_PER_SECOND"]
+    ("name", "value"),
+    [
+        ("IDEMPOTENCY_EXPIRY_DAYS", "1e10"),
+        ("IDEMPOTENCY_EXPIRY_DAYS", "3651"),
+        ("SCHEDULED_TIME_WINDOW_DAYS", "366"),
+        ("CONNECT_CALLS_PER_SECOND", "10001"),
+    ],
 )
-@pytest.mark.parametrize("value", ["nan", "inf"])
-def test_non_finite_number_is_an_error_naming_the_variable(name: str, value: str) -> None:
-    assert name in settings_error(**{name: value})
+def test_number_above_its_maximum_is_an_out_of_range_error(name: str, value: str) -> None:
+    assert f"{name} must be {RANGES[name]}, got '{value}'" in settings_error(**{name: value})
 
 
-def test_day_count_beyond_range_is_an_error_naming_the_variable() -> None:
-    assert "IDEMPOTENCY_EXPIRY_DAYS" in settings_error(IDEMPOTENCY_EXPIRY_DAYS="1e10")
+def test_every_number_at_its_maximum_is_accepted() -> None:
+    settings = Settings.from_environ(
+        {
+            **MINIMAL,
+            "IDEMPOTENCY_EXPIRY_DAYS": "3650",
+            "SCHEDULED_TIME_WINDOW_DAYS": "365",
+            "CONNECT_CALLS_PER_SECOND": "10000",
+            "MAX_PARALLEL_CALLS": "50",
+        }
+    )
+
+    assert settings.idempotency_expiry == timedelta(days=3650)
+    assert settings.schedule_window == timedelta(days=365)
+    assert settings.connect_calls_per_second == 10_000
+    assert settings.max_parallel_calls == 50
 
 
 def test_retry_backoff_is_read_from_the_environment() -> None:
