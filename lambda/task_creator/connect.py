@@ -75,7 +75,6 @@ def classify_client_error(
     details = error.response.get("Error", {})
     code = str(details.get("Code") or "Unknown")
     message = _short(str(details.get("Message") or ""))
-    status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
     if code in PERMANENT_ERROR_CODES:
         return ConnectRejected(code, message)
     if code in THROTTLING_ERROR_CODES:
@@ -83,8 +82,7 @@ def classify_client_error(
     if code == QUOTA_ERROR_CODE and request.get("PreviousContactId"):
         # Only linked tasks can hit the 12-contact chain limit; that one never clears on retry.
         return ConnectRejected(code, f"{message} (PreviousContactId chain limit)")
-    if code == QUOTA_ERROR_CODE or status >= 500:
-        return ConnectUnavailable(code, message)
+    # Everything else (5xx, the active-task quota, expired credentials...) may clear: retry later.
     return ConnectUnavailable(code, message)
 
 

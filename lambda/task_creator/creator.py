@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 from task_creator.backoff import RetryBackoff
 from task_creator.dead_letters import DeadLetter, DeadLetterQueue
@@ -21,13 +21,15 @@ from task_creator.envelope import CanonicalEvent
 from task_creator.errors import (
     ConnectThrottled,
     DeadLetterUnavailable,
+    InvocationDeadline,
     PermanentFailure,
+    TaskCreatorError,
     TransientFailure,
     UnmatchedEvent,
 )
 from task_creator.ingest_queue import IngestQueue
 from task_creator.ledger import TaskLedger
-from task_creator.observability import Metric, TaskMetrics, logger
+from task_creator.observability import Metric, Outcome, TaskMetrics, logger
 from task_creator.planning import EventPlan, PlannedTask, PlanningContext, RuleFailure, plan_event
 from task_creator.rate_limit import TokenBucket
 from task_creator.render import TaskDefaults
@@ -133,7 +135,11 @@ class TaskCreator:
             if self.mapping.unmatched == "ignore":
                 logger.info(
                     "no rule matches; ignored",
-                    extra={"correlation_id": event.id, "event_id": event.id, "outcome": "ignored"},
+                    extra={
+                        "correlation_id": event.id,
+                        "event_id": event.id,
+                        "outcome": Outcome.IGNORED.value,
+                    },
                 )
                 return EventReport(event_id=event.id, ignored=True)
             unmatched = UnmatchedEvent(
@@ -165,13 +171,15 @@ class TaskCreator:
         transient: list[RuleFailure] = []
         for task in plan.tasks:
             try:
+                if time.monotonic() > deadline:
+                    # Too close to the invocation's timeout: a call cut off by it would fail the whole batch.
+                    raise InvocationDeadline("no time left in this invocation to call Connect")
                 created.append(self._start(task, deadline))
             except PermanentFailure as error:
                 error.rule = task.rule
                 permanent.append(RuleFailure(rule=task.rule, error=error))
             except TransientFailure as error:
                 error.rule = task.rule
-                self._log_failure(task, error, "retry")
                 transient.append(RuleFailure(rule=task.rule, error=error))
         return created, permanent, transient
 
@@ -190,6 +198,7 @@ class TaskCreator:
         else:
             contact_id, duplicate = call_connect(task.request), False
         self.metrics.count(Metric.DUPLICATES_SKIPPED if duplicate else Metric.TASKS_CREATED, task.rule)
+        outcome = Outcome.DUPLICATE if duplicate else Outcome.CREATED
         logger.info(
             "duplicate skipped" if duplicate else "task created",
             extra={
@@ -198,7 +207,7 @@ class TaskCreator:
                 "rule": task.rule,
                 "client_token": task.client_token,
                 "contact_id": contact_id,
-                "outcome": "duplicate" if duplicate else "created",
+                "outcome": outcome.value,
             },
         )
         return CreatedTask(
@@ -211,14 +220,6 @@ class TaskCreator:
         if not self.limiter.acquire(timeout=max(0.0, deadline - time.monotonic())):
             raise ConnectThrottled("local Connect rate limit: no call slot before the invocation deadline")
 
-    def _retry_later(self, delivery: Delivery, event_id: str, failures: list[RuleFailure]) -> None:
-        for failure in failures:
-            self.metrics.count(Metric.TRANSIENT_FAILURES, failure.rule)
-        if self.ingest_queue is not None and delivery.receipt_handle:
-            delay = self.backoff.delay_seconds(delivery.receive_count, self.rng)
-            self.ingest_queue.delay_retry(delivery.source_arn, delivery.receipt_handle, delay)
-        raise failures[0].error
-
     def _dead_letter(
         self,
         delivery: Delivery,
@@ -227,52 +228,54 @@ class TaskCreator:
         *,
         created: list[CreatedTask] | None = None,
     ) -> EventReport:
+        """Send the original body and the reason to the DLQ; if that fails, retry the record instead."""
         first = failures[0].error
-        rules = sorted({f.rule for f in failures if f.rule})
         reason = "; ".join(f"[{f.rule}] {f.error.message}" if f.rule else f.error.message for f in failures)
+        try:
+            if self.dead_letters is None:
+                raise DeadLetterUnavailable("DLQ_URL is not set: the record stays on its queue")
+            self.dead_letters.send(
+                DeadLetter(
+                    body=delivery.body,
+                    error_type=first.error_type,
+                    error_message=reason,
+                    rule=",".join(sorted({f.rule for f in failures if f.rule})),
+                    event_id=event_id,
+                    source_arn=delivery.source_arn,
+                    failed_at=self.clock(),
+                    original_attributes=delivery.message_attributes,
+                    message_group_id=delivery.message_group_id,
+                    deduplication_key=delivery.message_id,
+                )
+            )
+        except DeadLetterUnavailable as unavailable:
+            self._retry_later(delivery, event_id, [RuleFailure(rule="", error=unavailable)])
         for failure in failures:
             self.metrics.count(Metric.PERMANENT_FAILURES, failure.rule or None)
-            logger.warning(
-                "dead-lettering",
-                extra={
-                    "correlation_id": event_id,
-                    "event_id": event_id,
-                    "rule": failure.rule or None,
-                    "error_type": failure.error.error_type,
-                    "error": failure.error.message,
-                    "outcome": "dead-letter",
-                },
-            )
-        if self.dead_letters is None:
-            raise DeadLetterUnavailable("DLQ_URL is not set: the record stays on its queue")
-        self.dead_letters.send(
-            DeadLetter(
-                body=delivery.body,
-                error_type=first.error_type,
-                error_message=reason,
-                rule=",".join(rules),
-                event_id=event_id,
-                source_arn=delivery.source_arn,
-                failed_at=self.clock(),
-                original_attributes=delivery.message_attributes,
-                message_group_id=delivery.message_group_id,
-                deduplication_key=delivery.message_id,
-            )
-        )
+            self._log_outcome(event_id, failure.rule, Outcome.DEAD_LETTER, failure.error)
         return EventReport(
             event_id=event_id, tasks=tuple(created or ()), dead_letter_reason=f"{first.error_type}: {reason}"
         )
 
-    def _log_failure(self, task: PlannedTask, error: TransientFailure, outcome: str) -> None:
+    def _retry_later(self, delivery: Delivery, event_id: str, failures: list[RuleFailure]) -> NoReturn:
+        """Count and log the failures, push the record's next attempt back, and raise the first one."""
+        for failure in failures:
+            self.metrics.count(Metric.TRANSIENT_FAILURES, failure.rule or None)
+            self._log_outcome(event_id, failure.rule, Outcome.RETRY, failure.error)
+        if self.ingest_queue is not None and delivery.receipt_handle:
+            delay = self.backoff.delay_seconds(delivery.receive_count, self.rng)
+            self.ingest_queue.delay_retry(delivery.source_arn, delivery.receipt_handle, delay)
+        raise failures[0].error
+
+    def _log_outcome(self, event_id: str, rule: str, outcome: Outcome, error: TaskCreatorError) -> None:
         logger.warning(
-            "task not created yet",
+            "dead-lettered" if outcome is Outcome.DEAD_LETTER else "will retry",
             extra={
-                "correlation_id": task.event_id,
-                "event_id": task.event_id,
-                "rule": task.rule,
-                "client_token": task.client_token,
+                "correlation_id": event_id,
+                "event_id": event_id,
+                "rule": rule or None,
                 "error_type": error.error_type,
                 "error": error.message,
-                "outcome": outcome,
+                "outcome": outcome.value,
             },
         )

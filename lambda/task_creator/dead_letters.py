@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from task_creator.envelope import EVENT_ID_ATTRIBUTE
 from task_creator.errors import DeadLetterUnavailable
 
 if TYPE_CHECKING:
@@ -49,18 +50,15 @@ class DeadLetter:
             "ErrorType": _string(self.error_type),
             "ErrorMessage": _string(_clip(self.error_message)),
             "Rule": _string(self.rule),
-            "EventId": _string(self.event_id),
+            EVENT_ID_ATTRIBUTE: _string(self.event_id),
             "SourceArn": _string(self.source_arn),
             "FailedAt": _string(self.failed_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")),
         }
-        room = SQS_MAX_MESSAGE_ATTRIBUTES - len(ours)
-        for name in _preserved_order(self.original_attributes):
-            if room == 0:
+        originals = send_message_attributes(self.original_attributes)
+        for name in _preserved_order(originals):
+            if len(ours) == SQS_MAX_MESSAGE_ATTRIBUTES:
                 break
-            converted = _from_lambda_attribute(self.original_attributes[name])
-            if name not in ours and converted is not None:
-                ours[name] = converted
-                room -= 1
+            ours.setdefault(name, originals[name])
         return ours
 
 
@@ -92,6 +90,12 @@ class DeadLetterQueue:
 def _preserved_order(attributes: Mapping[str, Any]) -> list[str]:
     first = [name for name in PRESERVED_FIRST if name in attributes]
     return first + sorted(name for name in attributes if name not in PRESERVED_FIRST)
+
+
+def send_message_attributes(lambda_attributes: Mapping[str, Any]) -> dict[str, MessageAttributeValueTypeDef]:
+    """A record's message attributes as Lambda delivers them -> SendMessage's ``MessageAttributes``."""
+    converted = {name: _from_lambda_attribute(value) for name, value in lambda_attributes.items()}
+    return {name: value for name, value in converted.items() if value is not None}
 
 
 def _from_lambda_attribute(value: Any) -> MessageAttributeValueTypeDef | None:

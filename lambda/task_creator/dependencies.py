@@ -102,7 +102,6 @@ def build_dependencies(
         ingest_queue=IngestQueue(clients.sqs),
         limiter=TokenBucket(settings.connect_calls_per_second) if settings.connect_calls_per_second else None,
         backoff=RetryBackoff(settings.retry_base_delay_seconds, settings.retry_max_delay_seconds),
-        **creator_options,
     )
     executor = ThreadPoolExecutor(max_workers=settings.max_parallel_calls, thread_name_prefix="task-creator")
     return Dependencies(

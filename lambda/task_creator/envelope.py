@@ -20,7 +20,10 @@ from task_creator.errors import MalformedEvent
 
 RAW_DEFAULT_SOURCE = "sqs"
 RAW_DEFAULT_DETAIL_TYPE = ""
-_ENVELOPE_KEYS = frozenset({"source", "detail-type", "detail"})
+# The DLQ writes the event id as this message attribute; a message moved back to the ingest queue keeps
+# it, so a raw payload keeps its identity (and its ClientTokens) across the round trip.
+EVENT_ID_ATTRIBUTE = "EventId"
+ENVELOPE_KEYS = frozenset({"source", "detail-type", "detail"})
 
 
 class InvocationKind(Enum):
@@ -63,7 +66,7 @@ def invocation_kind(event: Any) -> InvocationKind:
         records = event.get("Records")
         if isinstance(records, list) and records and all(_is_sqs_record(r) for r in records):
             return InvocationKind.SQS_FIFO if _is_fifo_record(records[0]) else InvocationKind.SQS
-        if _looks_like_envelope(event):
+        if looks_like_envelope(event):
             return InvocationKind.EVENTBRIDGE
     raise MalformedEvent("invocation is neither an SQS batch nor an EventBridge event")
 
@@ -80,14 +83,14 @@ def event_from_sqs_record(record: Mapping[str, Any]) -> CanonicalEvent:
         raise MalformedEvent("SQS record has no messageId")
     body = _parse_json(record.get("body"), what="SQS message body")
     account, region = _account_and_region(record)
-    if _looks_like_sns_notification(body):
+    if looks_like_sns_notification(body):
         return _event_from_sns(body, record, account=account, region=region)
-    if _looks_like_envelope(body):
+    if looks_like_envelope(body):
         return _event_from_envelope(body, fallback_account=account, fallback_region=region)
     attributes = _sqs_string_attributes(record)
     return _raw_event(
         body,
-        event_id=message_id,
+        event_id=attributes.get(EVENT_ID_ATTRIBUTE) or message_id,
         attributes=attributes,
         time=_epoch_millis_to_iso(_dict(record.get("attributes")).get("SentTimestamp")),
         account=account,
@@ -100,7 +103,7 @@ def _event_from_sns(
     notification: Mapping[str, Any], record: Mapping[str, Any], *, account: str, region: str
 ) -> CanonicalEvent:
     message = _parse_json(notification.get("Message"), what="SNS Message")
-    if _looks_like_envelope(message):
+    if looks_like_envelope(message):
         return _event_from_envelope(message, fallback_account=account, fallback_region=region)
     sns_attributes = {
         name: str(value.get("Value"))
@@ -193,11 +196,13 @@ def _is_fifo_record(record: Mapping[str, Any]) -> bool:
     return arn.endswith(".fifo") or "MessageGroupId" in _dict(record.get("attributes"))
 
 
-def _looks_like_envelope(value: Any) -> bool:
-    return isinstance(value, Mapping) and value.keys() >= _ENVELOPE_KEYS
+def looks_like_envelope(value: Any) -> bool:
+    """An EventBridge event: has source, detail-type and detail."""
+    return isinstance(value, Mapping) and value.keys() >= ENVELOPE_KEYS
 
 
-def _looks_like_sns_notification(value: Any) -> bool:
+def looks_like_sns_notification(value: Any) -> bool:
+    """An SNS notification delivered to SQS without raw message delivery."""
     return (
         isinstance(value, Mapping)
         and value.get("Type") == "Notification"

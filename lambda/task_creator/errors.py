@@ -88,6 +88,12 @@ class ConnectUnavailable(TransientFailure):
         self.error_type = code
 
 
+class InvocationDeadline(TransientFailure):
+    """The invocation is about to time out: the task is left for the record's next attempt."""
+
+    error_type = "InvocationDeadline"
+
+
 class LedgerUnavailable(TransientFailure):
     """The idempotency ledger could not be read or written, or the same task is in progress elsewhere."""
 

@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
     from mypy_boto3_dynamodb import DynamoDBClient
 
-DEFAULT_EXPIRY = timedelta(days=14)
 _DUPLICATE_FLAG = "__duplicate__"
 
 StartTask = Callable[[Mapping[str, Any]], str]
@@ -51,7 +50,7 @@ class TaskLedger:
         *,
         dynamodb_client: DynamoDBClient,
         key_prefix: str,
-        expiry: timedelta = DEFAULT_EXPIRY,
+        expiry: timedelta,
     ) -> None:
         self._config = IdempotencyConfig(
             expires_after_seconds=int(expiry.total_seconds()),

@@ -28,6 +28,16 @@ class Metric(Enum):
     THROTTLES = "Throttles"
 
 
+class Outcome(Enum):
+    """The ``outcome`` key of the function's log lines (the offline runtime's report reads them)."""
+
+    CREATED = "created"
+    DUPLICATE = "duplicate"
+    RETRY = "retry"
+    DEAD_LETTER = "dead-letter"
+    IGNORED = "ignored"
+
+
 class TaskMetrics:
     """Counts per (metric, rule) during an invocation, thread-safe; ``flush`` writes them as EMF."""
 
@@ -40,14 +50,6 @@ class TaskMetrics:
     def count(self, metric: Metric, rule: str | None, value: int = 1) -> None:
         with self._lock:
             self._counts[(metric, rule or NO_RULE)] += value
-
-    def snapshot(self) -> dict[str, dict[str, int]]:
-        """{metric name: {rule: count}} of what is not yet flushed."""
-        with self._lock:
-            view: dict[str, dict[str, int]] = {}
-            for (metric, rule), value in self._counts.items():
-                view.setdefault(metric.value, {})[rule] = value
-            return view
 
     def flush(self) -> None:
         with self._lock:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from collections.abc import Mapping as AbcMapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,9 +24,9 @@ from task_creator.limits import (
     SEGMENT_ATTRIBUTE_NAME_MAX_CHARS,
     Oversize,
 )
-from task_creator.patterns import EventPattern, validate_pattern
+from task_creator.patterns import EventPattern, PatternError
 from task_creator.task_fields import SEGMENT_VALUE_KINDS, TASK_FIELDS, FieldKind
-from task_creator.templates import Template, TemplateError, compile_template, has_placeholder
+from task_creator.templates import Template, TemplateError, compile_template
 
 Unmatched = Literal["dead-letter", "ignore"]
 RULE_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # used with fullmatch
@@ -130,10 +129,14 @@ def _parse_rule(raw: Any, index: int) -> tuple[MappingRule | None, list[str]]:
             " starting with a letter or digit"
         )
     match = raw.get("match")
+    pattern: EventPattern | None = None
     if not isinstance(match, dict):
         problems.append(f"{label}: 'match' is required: an EventBridge event pattern object")
     else:
-        problems += [f"{label}: {_pattern_path(problem)}" for problem in validate_pattern(match)]
+        try:
+            pattern = EventPattern.compile(match)
+        except PatternError as error:
+            problems += [f"{label}: {_pattern_path(problem)}" for problem in error.problems]
     oversize = raw.get("oversize", "truncate")
     if oversize not in OVERSIZE_CHOICES:
         problems.append(f"{label}: 'oversize' must be one of {list(OVERSIZE_CHOICES)}, got {oversize!r}")
@@ -144,13 +147,13 @@ def _parse_rule(raw: Any, index: int) -> tuple[MappingRule | None, list[str]]:
         problems.append(f"{label}: 'task' is required: a StartTaskContact request object")
     else:
         compiled_task = _compile_task(task, label, problems)
-    if problems:
+    if problems or pattern is None:
         return None, problems
     return (
         MappingRule(
             name=cast(str, name),
             match=cast(dict[str, Any], match),
-            pattern=EventPattern.compile(cast(dict[str, Any], match)),
+            pattern=pattern,
             task=cast(dict[str, Any], task),
             compiled_task=compiled_task,
             event_id=event_id,
@@ -322,18 +325,3 @@ _COMPILERS = {
     FieldKind.SEGMENT_ATTRIBUTES: _compile_segment_attributes,
     FieldKind.ATTACHMENTS: _compile_attachments,
 }
-
-
-def iter_templates(value: Any) -> Iterator[Template]:
-    """Every compiled template inside a compiled task value (for tooling)."""
-    if isinstance(value, Template):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from iter_templates(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from iter_templates(item)
-
-
-__all__ = ["MappingRule", "TaskMapping", "has_placeholder", "load_mapping", "parse_mapping"]

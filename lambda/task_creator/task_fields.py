@@ -32,8 +32,3 @@ TASK_FIELDS: dict[str, FieldKind] = {
 }
 
 SEGMENT_VALUE_KINDS = ("ValueString", "ValueInteger", "ValueArn", "ValueMap", "ValueList")
-
-# Parameters whose values Connect marks sensitive (or that carry task content): never logged.
-SENSITIVE_FIELDS = frozenset(
-    {"Name", "Description", "Attributes", "References", "SegmentAttributes", "Attachments"}
-)

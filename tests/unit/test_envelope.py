@@ -357,3 +357,13 @@ def test_envelope_without_account_takes_account_and_region_from_the_queue_arn() 
     assert queue_arn == "arn:aws:sqs:eu-central-1:444455556666:task-creator-ingest"
     assert (event.account, event.region) == ("444455556666", "eu-central-1")
     assert event.id == envelope["id"]
+
+
+def test_raw_record_moved_back_from_the_dlq_keeps_the_event_id_it_had_the_first_time() -> None:
+    record = load_record("sqs-raw-payloads.json", 1)
+    first_id = event_from_sqs_record(record).id
+    redriven = copy.deepcopy(record)
+    redriven["messageId"] = "a-new-message-id-after-redrive"
+    redriven["messageAttributes"]["EventId"] = {"stringValue": first_id, "dataType": "String"}
+
+    assert event_from_sqs_record(redriven).id == first_id

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -182,3 +183,72 @@ def test_records_of_a_standard_batch_run_concurrently(function: FunctionUnderTes
 
     assert response == {"batchItemFailures": []}
     assert len(function.connect.requests) == parallel
+
+
+def test_redriven_raw_payload_creates_only_the_task_that_failed(
+    function: FunctionUnderTest, context: LambdaContext, tmp_path: Path
+):
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text(
+        json.dumps(
+            {
+                "rules": [
+                    {"name": "first", "match": {"source": ["sqs"]}, "task": {"Name": "first {{ detail.n }}"}},
+                    {
+                        "name": "second",
+                        "match": {"source": ["sqs"]},
+                        "task": {"Name": "second {{ detail.n }}"},
+                    },
+                ]
+            }
+        )
+    )
+    deps = function.build(mapping_file=mapping)
+    calls = {"second": 0}
+
+    def rejects_the_second_rule_once(request: Mapping[str, Any]) -> None:
+        if request["Name"].startswith("second") and calls["second"] == 0:
+            calls["second"] += 1
+            raise ConnectRejected("ResourceNotFoundException", "Contact flow not found")
+
+    function.connect.intercept = rejects_the_second_rule_once
+    lambda_handler(receive_batch(function, ['{"n": 1}']), context, dependencies=deps)
+    [letter] = function.dead_letters()
+
+    # After the fix, an operator moves the message back: same body and attributes, a new messageId.
+    function.sqs.purge_queue(QueueUrl=function.ingest_url)
+    function.sqs.send_message(
+        QueueUrl=function.ingest_url,
+        MessageBody=letter["Body"],
+        MessageAttributes=letter["MessageAttributes"],
+    )
+    event = receive_batch(function, [])
+    response = lambda_handler(event, context, dependencies=deps)
+
+    assert response == {"batchItemFailures": []}
+    assert function.connect.by_rule_name() == ["first 1", "second 1"]
+
+
+def test_records_left_when_the_invocation_is_about_to_time_out_are_retried_not_started(
+    function: FunctionUnderTest, context: LambdaContext
+):
+    context.remaining_millis = 1_000  # less than the safety margin: no time to call Connect
+    event = receive_batch(function, [order_event("H-1"), order_event("H-2")])
+
+    response = lambda_handler(event, context, dependencies=function.build())
+
+    assert sorted(failed_ids(response)) == sorted(r["messageId"] for r in event["Records"])
+    assert function.connect.requests == []
+
+
+def test_a_dlq_that_cannot_be_written_counts_a_transient_failure_not_a_permanent_one(
+    function: FunctionUnderTest, context: LambdaContext, capsys: pytest.CaptureFixture[str]
+):
+    deps = function.build(dlq_url=None)
+
+    lambda_handler(sample("sqs-poison-records.json"), context, dependencies=deps)
+
+    metrics = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    totals = next(blob for blob in metrics if "rule" not in blob)
+    assert totals["TransientFailures"] == [3.0]
+    assert "PermanentFailures" not in totals
