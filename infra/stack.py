@@ -1,5 +1,6 @@
-"""The Task Creator stack: validates the mapping, wires the constructs, acknowledges the cdk-nag findings
-the design causes on purpose (infra/acknowledgements.py), and exports what operators need.
+"""The Task Creator stack: validates the mapping and the function's settings, wires the constructs,
+acknowledges the cdk-nag findings the design causes on purpose (infra/acknowledgements.py), and exports
+what operators need.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from infra.config import DeploymentConfigError, TaskCreatorConfig
 from infra.connect_permissions import ConnectGrant, PermissionProblem, start_task_grant
 from infra.event_pattern import bus_event_pattern, unconstrained_rules
 from infra.function import TaskCreatorFunction
+from infra.function_settings import check_function_settings
 from infra.ingest import BusRule, IngestQueues
 from infra.ledger import IdempotencyLedger
 from infra.mapping_source import has_placeholder, load_deployment_mapping
@@ -36,6 +38,7 @@ class TaskCreatorStack(Stack):
             **kwargs,
         )
         mapping = load_deployment_mapping(config.mapping_file)
+        check_function_settings(config)
         self.config = config
         self.connect_grant = _connect_grant(config, mapping)
         self.event_pattern = bus_event_pattern(mapping)

@@ -58,6 +58,24 @@ class QueueNames:
         )
 
 
+# The CDK context key each of the function's variables comes from; None: the stack sets it itself (a
+# deploy-time reference or a constant), so a value the function refuses there is the stack's bug.
+CONTEXT_KEY_OF_VARIABLE: dict[str, str | None] = {
+    "CONNECT_INSTANCE_ID": "connectInstanceId",
+    "CONNECT_CONTACT_FLOW_ID": "contactFlowId",
+    "DLQ_URL": None,
+    "MAX_PARALLEL_CALLS": "maxParallelCalls",
+    "CONNECT_CALLS_PER_SECOND": "connectCallsPerSecond",
+    "TOKEN_NAMESPACE": "tokenNamespace",
+    "IDEMPOTENCY_TABLE": None,
+    "IDEMPOTENCY_EXPIRY_DAYS": None,
+    "POWERTOOLS_SERVICE_NAME": "stackName",
+    "POWERTOOLS_METRICS_NAMESPACE": None,
+    "POWERTOOLS_LOG_LEVEL": "logLevel",
+    "POWERTOOLS_TRACE_DISABLED": "tracing",
+}
+
+
 def function_environment(
     config: TaskCreatorConfig, *, dlq_url: str, ledger_table_name: str | None
 ) -> dict[str, str]:

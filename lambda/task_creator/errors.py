@@ -116,9 +116,13 @@ class ConfigurationError(TaskCreatorError):
 
 
 class SettingsError(ConfigurationError):
-    """An environment variable is missing or invalid; the message names it."""
+    """Environment variables are missing or invalid. ``problems`` maps each variable to what is wrong."""
 
     error_type = "SettingsError"
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__("invalid settings: " + "; ".join(problems.values()))
+        self.problems = dict(problems)
 
 
 class MappingFileError(ConfigurationError):

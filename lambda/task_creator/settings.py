@@ -81,7 +81,7 @@ class Settings:
 class _Reader:
     def __init__(self, environ: Mapping[str, str]) -> None:
         self._environ = environ
-        self._problems: list[str] = []
+        self._problems: dict[str, str] = {}
 
     def optional(self, name: str) -> str | None:
         value = self._environ.get(name, "").strip()
@@ -90,7 +90,7 @@ class _Reader:
     def required(self, name: str, meaning: str) -> str:
         value = self.optional(name)
         if value is None:
-            self._problems.append(f"{name} is required: set it to {meaning}")
+            self._problems[name] = f"{name} is required: set it to {meaning}"
             return ""
         return value
 
@@ -116,11 +116,11 @@ class _Reader:
             value = int(text) if integer else float(text)
         except ValueError:
             kind = "a whole number" if integer else "a number"
-            self._problems.append(f"{name} must be {kind}, got {text!r}")
+            self._problems[name] = f"{name} must be {kind}, got {text!r}"
             return None
         if not math.isfinite(value) or value < minimum or (maximum is not None and value > maximum):
             bounds = f">= {minimum}" if maximum is None else f"between {minimum} and {maximum}"
-            self._problems.append(f"{name} must be {bounds}, got {text!r}")
+            self._problems[name] = f"{name} must be {bounds}, got {text!r}"
             return None
         return value
 
@@ -132,9 +132,9 @@ class _Reader:
             return True
         if text.lower() in {"0", "false", "no", "off"}:
             return False
-        self._problems.append(f"{name} must be true or false, got {text!r}")
+        self._problems[name] = f"{name} must be true or false, got {text!r}"
         return default
 
     def raise_if_invalid(self) -> None:
         if self._problems:
-            raise SettingsError("invalid settings: " + "; ".join(self._problems))
+            raise SettingsError(self._problems)

@@ -10,7 +10,12 @@ import pytest
 
 from infra import REPO_ROOT
 from infra.config import TaskCreatorConfig
-from infra.stack_values import QueueNames, function_environment, ingest_visibility_timeout_seconds
+from infra.stack_values import (
+    CONTEXT_KEY_OF_VARIABLE,
+    QueueNames,
+    function_environment,
+    ingest_visibility_timeout_seconds,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -82,3 +87,11 @@ def test_environment_leaves_out_what_the_deployment_does_not_have() -> None:
     assert "RETRY_BASE_DELAY_SECONDS" not in environment  # the stack keeps the function's own backoff
     assert environment["POWERTOOLS_TRACE_DISABLED"] == "true"
     assert environment["CONNECT_CALLS_PER_SECOND"] == "0.5"
+
+
+def test_every_variable_the_stack_sets_is_traced_to_its_context_key_or_to_the_stack() -> None:
+    environment = function_environment(
+        config(contactFlowId="flow-1", connectCallsPerSecond="2"), dlq_url="dlq", ledger_table_name="ledger"
+    )
+
+    assert set(environment) == set(CONTEXT_KEY_OF_VARIABLE)

@@ -71,3 +71,34 @@ def test_app_entry_point_prints_one_clear_line_and_exits_non_zero(tmp_path: Path
     assert completed.stderr.startswith("error: invalid Task Creator deployment settings:")
     assert "-c connectInstanceId=" in completed.stderr
     assert "Traceback" not in completed.stderr
+
+
+@pytest.mark.parametrize(
+    ("context_key", "value", "function_says"),
+    [
+        ("connectCallsPerSecond", "0.005", "CONNECT_CALLS_PER_SECOND must be between 0.01 and 10000"),
+        ("connectCallsPerSecond", 20000, "CONNECT_CALLS_PER_SECOND must be between 0.01 and 10000"),
+    ],
+)
+def test_setting_the_function_would_refuse_fails_synth_naming_the_context_key(
+    tmp_path: Path, context_key: str, value: object, function_says: str
+) -> None:
+    context = {**BASE_CONTEXT, **SKIP_BUNDLING, context_key: value}
+
+    with pytest.raises(DeploymentConfigError) as raised:
+        build_app(context, outdir=str(tmp_path))
+
+    (problem,) = raised.value.problems
+    assert problem.startswith(f"{context_key}: the function would refuse it")
+    assert function_says in problem
+    assert f"-c {context_key}=" in problem
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_too_many_parallel_calls_fails_synth_naming_the_context_key(tmp_path: Path) -> None:
+    context = {**BASE_CONTEXT, **SKIP_BUNDLING, "maxParallelCalls": "51"}
+
+    with pytest.raises(DeploymentConfigError, match=r"-c maxParallelCalls=") as raised:
+        build_app(context, outdir=str(tmp_path))
+
+    assert raised.value.problems[0].startswith("maxParallelCalls must be a whole number from 1 to 50")

@@ -196,3 +196,14 @@ def test_retry_backoff_is_read_from_the_environment() -> None:
 )
 def test_retry_backoff_outside_its_range_is_an_error_naming_the_variable(name: str, value: str) -> None:
     assert name in settings_error(**{name: value})
+
+
+def test_settings_error_lists_each_bad_variable_for_tools_to_read() -> None:
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_environ({"MAX_PARALLEL_CALLS": "many", "CONNECT_CALLS_PER_SECOND": "nan"})
+
+    assert sorted(raised.value.problems) == [
+        "CONNECT_CALLS_PER_SECOND",
+        "CONNECT_INSTANCE_ID",
+        "MAX_PARALLEL_CALLS",
+    ]
