@@ -30,6 +30,7 @@ from local.identifiers import LOCAL_CONTACT_FLOW_ID, LOCAL_INSTANCE_ID
 from local.pipeline import LocalPipeline, PipelineOptions
 from local.publish import Destination, Publication, Publisher, SampleError, SampleMessage, sample_messages
 from local.redrive import QueueMessage, inspect_queue
+from task_creator.observability import Outcome
 
 DEFAULT_EVENTS_DIR = REPO_ROOT / "events"
 DEFAULT_LOG_FILE = REPO_ROOT / "build" / "demo" / "function.log"
@@ -72,7 +73,7 @@ class RoundResult:
     connect_duplicates: int
     seconds: float
 
-    def outcomes_of(self, kind: str) -> list[FunctionOutcome]:
+    def outcomes_of(self, kind: Outcome) -> list[FunctionOutcome]:
         return [outcome for outcome in self.outcomes if outcome.outcome == kind]
 
 

@@ -13,9 +13,10 @@ from pathlib import Path
 
 from infra import REPO_ROOT
 from local.demo import DemoResult, RoundResult
-from local.function_output import CREATED, DUPLICATE, RETRY, FunctionOutcome
+from local.function_output import FunctionOutcome
 from local.pipeline import LocalPipeline
 from local.publish import Route
+from task_creator.observability import Outcome
 
 BODY_PREVIEW_CHARS = 70
 
@@ -76,13 +77,13 @@ def _round_section(title: str, round_result: RoundResult) -> list[str]:
             )
     lines += _tasks(round_result)
     lines += _duplicates(round_result)
-    lines += _retries(round_result.outcomes_of(RETRY))
+    lines += _retries(round_result.outcomes_of(Outcome.RETRY))
     lines += _dead_letters(round_result)
     return lines
 
 
 def _tasks(round_result: RoundResult) -> list[str]:
-    created = {outcome.contact_id: outcome for outcome in round_result.outcomes_of(CREATED)}
+    created = {outcome.contact_id: outcome for outcome in round_result.outcomes_of(Outcome.CREATED)}
     lines = [f"Tasks created: {len(round_result.new_tasks)}"]
     rows = []
     for task in round_result.new_tasks:
@@ -99,7 +100,7 @@ def _tasks(round_result: RoundResult) -> list[str]:
 
 
 def _duplicates(round_result: RoundResult) -> list[str]:
-    duplicates = round_result.outcomes_of(DUPLICATE)
+    duplicates = round_result.outcomes_of(Outcome.DUPLICATE)
     total = len(duplicates) + round_result.connect_duplicates
     lines = [
         f"Duplicates suppressed: {total} (by the ledger, Connect not called: {len(duplicates)}; "
@@ -133,7 +134,7 @@ def _dead_letters(round_result: RoundResult) -> list[str]:
 def _idempotency_verdict(second: RoundResult, pipelines: Sequence[LocalPipeline]) -> list[str]:
     if not second.new_tasks:
         return ["", "Publishing the same events again created no new task."]
-    created = {outcome.contact_id: outcome for outcome in second.outcomes_of(CREATED)}
+    created = {outcome.contact_id: outcome for outcome in second.outcomes_of(Outcome.CREATED)}
     rules = sorted({(created[t.contact_id].rule or "?") for t in second.new_tasks if t.contact_id in created})
     lines = ["", f"Publishing the same events again created {len(second.new_tasks)} new task(s):"]
     without_event_id = {
@@ -153,7 +154,7 @@ def _idempotency_verdict(second: RoundResult, pipelines: Sequence[LocalPipeline]
 
 def _summary(result: DemoResult) -> list[str]:
     first, second = result.rounds
-    duplicates = sum(len(r.outcomes_of(DUPLICATE)) + r.connect_duplicates for r in result.rounds)
+    duplicates = sum(len(r.outcomes_of(Outcome.DUPLICATE)) + r.connect_duplicates for r in result.rounds)
     return [
         "",
         "Summary",

@@ -16,20 +16,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TextIO
 
+from task_creator.observability import Outcome
 from task_creator.observability import logger as function_logger
-
-CREATED = "created"
-DUPLICATE = "duplicate"
-DEAD_LETTER = "dead-letter"
-RETRY = "retry"
-IGNORED = "ignored"
 
 
 @dataclass(frozen=True)
 class FunctionOutcome:
     """One outcome the function logged: a task created or skipped as a duplicate, a retry, a dead letter."""
 
-    outcome: str
+    outcome: Outcome
     event_id: str
     rule: str | None = None
     contact_id: str | None = None
@@ -47,8 +42,8 @@ class OutcomeRecorder(logging.Handler):
         self._outcomes_lock = threading.Lock()
 
     def emit(self, record: logging.LogRecord) -> None:
-        outcome = getattr(record, "outcome", None)
-        if not isinstance(outcome, str):
+        outcome = _outcome(record)
+        if outcome is None:
             return
         entry = FunctionOutcome(
             outcome=outcome,
@@ -96,3 +91,12 @@ def captured_function_output(stream: TextIO) -> Iterator[OutcomeRecorder]:
 def _text(record: logging.LogRecord, name: str) -> str | None:
     value = getattr(record, name, None)
     return None if value is None else str(value)
+
+
+def _outcome(record: logging.LogRecord) -> Outcome | None:
+    """The record's ``outcome`` key, if it is one of the function's outcomes."""
+    value = getattr(record, "outcome", None)
+    try:
+        return Outcome(value)
+    except ValueError:
+        return None

@@ -12,7 +12,6 @@ the start, not at the handler:
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,15 +20,19 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from task_creator.envelope import InvocationKind, invocation_kind
+from task_creator.dead_letters import send_message_attributes
+from task_creator.envelope import (
+    InvocationKind,
+    invocation_kind,
+    looks_like_envelope,
+    looks_like_sns_notification,
+)
 from task_creator.errors import MalformedEvent
 from task_creator.patterns import EventPattern
 
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_sqs import SQSClient
-
-ENVELOPE_KEYS = frozenset({"source", "detail-type", "detail"})
 
 
 class Route(Enum):
@@ -83,7 +86,7 @@ def sample_messages(path: Path) -> list[SampleMessage]:
 def _record_message(record: Mapping[str, Any], origin: str) -> SampleMessage:
     attributes = record.get("attributes") or {}
     body = str(record.get("body", ""))
-    message_attributes = sqs_message_attributes(record.get("messageAttributes") or {})
+    message_attributes = send_message_attributes(record.get("messageAttributes") or {})
     if "MessageGroupId" in attributes or str(record.get("eventSourceARN", "")).endswith(".fifo"):
         return SampleMessage(
             origin=origin,
@@ -93,29 +96,14 @@ def _record_message(record: Mapping[str, Any], origin: str) -> SampleMessage:
             message_group_id=str(attributes.get("MessageGroupId") or "default"),
             deduplication_id=attributes.get("MessageDeduplicationId"),
         )
-    if is_eventbridge_envelope(_json_or_none(body)):
+    if _is_eventbridge_envelope(_json_or_none(body)):
         return SampleMessage(origin=origin, route=Route.BUS, body=body)
     return SampleMessage(origin=origin, route=Route.QUEUE, body=body, message_attributes=message_attributes)
 
 
-def is_eventbridge_envelope(value: Any) -> bool:
-    return (
-        isinstance(value, Mapping) and value.keys() >= ENVELOPE_KEYS and value.get("Type") != "Notification"
-    )
-
-
-def sqs_message_attributes(lambda_attributes: Mapping[str, Any]) -> dict[str, Any]:
-    """Lambda's record shape (stringValue/binaryValue, base64) -> SendMessage's MessageAttributes."""
-    converted: dict[str, Any] = {}
-    for name, value in lambda_attributes.items():
-        if not isinstance(value, Mapping):
-            continue
-        data_type = str(value.get("dataType") or "String")
-        if isinstance(value.get("stringValue"), str):
-            converted[name] = {"DataType": data_type, "StringValue": value["stringValue"]}
-        elif isinstance(value.get("binaryValue"), str):
-            converted[name] = {"DataType": data_type, "BinaryValue": base64.b64decode(value["binaryValue"])}
-    return converted
+def _is_eventbridge_envelope(value: Any) -> bool:
+    """The function reads this body as an EventBridge event (an SNS notification is read first)."""
+    return looks_like_envelope(value) and not looks_like_sns_notification(value)
 
 
 @dataclass(frozen=True)

@@ -65,19 +65,25 @@ class QueueMessage:
         )
 
 
+def receive_batch(sqs: SQSClient, queue_url: str, *, visibility_timeout: int) -> list[MessageTypeDef]:
+    """Up to 10 messages, with every attribute and message attribute, hidden for ``visibility_timeout``
+    seconds; no long polling (an empty list means the queue has nothing visible now)."""
+    return sqs.receive_message(
+        QueueUrl=queue_url,
+        MaxNumberOfMessages=10,
+        AttributeNames=["All"],
+        MessageAttributeNames=["All"],
+        VisibilityTimeout=visibility_timeout,
+        WaitTimeSeconds=0,
+    ).get("Messages", [])
+
+
 def inspect_queue(sqs: SQSClient, queue_url: str, *, limit: int = 1000) -> list[QueueMessage]:
     """Every message in the queue (up to ``limit``), left in place: each is received once, then made
     visible again at once. Receiving counts as a receive (ApproximateReceiveCount goes up)."""
     received: list[MessageTypeDef] = []
     while len(received) < limit:
-        batch = sqs.receive_message(
-            QueueUrl=queue_url,
-            MaxNumberOfMessages=10,
-            AttributeNames=["All"],
-            MessageAttributeNames=["All"],
-            VisibilityTimeout=INSPECT_VISIBILITY_SECONDS,
-            WaitTimeSeconds=0,
-        ).get("Messages", [])
+        batch = receive_batch(sqs, queue_url, visibility_timeout=INSPECT_VISIBILITY_SECONDS)
         if not batch:
             break
         received.extend(batch)
@@ -149,14 +155,7 @@ def _copy_messages(
     moved = 0
     while True:
         try:
-            batch = sqs.receive_message(
-                QueueUrl=dlq_url,
-                MaxNumberOfMessages=10,
-                AttributeNames=["All"],
-                MessageAttributeNames=["All"],
-                VisibilityTimeout=COPY_VISIBILITY_SECONDS,
-                WaitTimeSeconds=0,
-            ).get("Messages", [])
+            batch = receive_batch(sqs, dlq_url, visibility_timeout=COPY_VISIBILITY_SECONDS)
         except (ClientError, BotoCoreError) as error:
             raise RedriveError(f"cannot read the DLQ after moving {moved}: {_describe(error)}") from None
         if not batch:

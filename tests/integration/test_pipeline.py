@@ -14,10 +14,11 @@ from local.aws import EmbeddedAws
 from local.connect_emulator import ConnectEmulator, RateLimit
 from local.event_source import SqsEventSource
 from local.event_source import drain as drain_sources
-from local.function_output import CREATED, DUPLICATE, RETRY, OutcomeRecorder
+from local.function_output import OutcomeRecorder
 from local.identifiers import LOCAL_CONTACT_FLOW_ID, LOCAL_INSTANCE_ID
 from local.lambda_context import LocalLambdaContext
 from local.pipeline import LocalPipeline
+from task_creator.observability import Outcome
 from task_creator.token import client_token
 from tests.integration.pipeline_support import (
     DRAIN_TIMEOUT_SECONDS,
@@ -84,7 +85,7 @@ def test_redelivered_message_creates_no_second_task(
 
     assert (report.received, report.deleted) == (2, 1)  # the same message, received twice
     assert task_names(connect_emulator.tasks()) == ["Payment PAY-7781 failed"]
-    assert [o.outcome for o in function_outcomes.outcomes()] == [CREATED, DUPLICATE]
+    assert [o.outcome for o in function_outcomes.outcomes()] == [Outcome.CREATED, Outcome.DUPLICATE]
     assert dead_letters(embedded_aws, pipeline) == []
 
 
@@ -119,7 +120,7 @@ def test_republished_event_creates_no_second_task(
     assert first_id != second_id  # EventBridge gave the re-published event a new id
     assert task_names(connect_emulator.tasks()) == ["Order ORD-1001 is delayed"]
     (duplicate,) = function_outcomes.outcomes()[1:]
-    assert (duplicate.outcome, duplicate.event_id) == (DUPLICATE, second_id)
+    assert (duplicate.outcome, duplicate.event_id) == (Outcome.DUPLICATE, second_id)
     assert connect_emulator.counters().calls == 1  # the ledger answered; Connect was not called again
 
 
@@ -178,7 +179,7 @@ def test_transient_failure_that_never_clears_reaches_the_dlq_through_the_redrive
     assert (letter.message_id, letter.body) == (message_id, body)
     assert letter.error_type is None  # moved by SQS's redrive policy, not dead-lettered by the function
     assert int(letter.attributes["ApproximateReceiveCount"]) >= 2
-    retries = [o for o in function_outcomes.outcomes() if o.outcome == RETRY]
+    retries = [o for o in function_outcomes.outcomes() if o.outcome is Outcome.RETRY]
     assert [r.error_type for r in retries] == ["ServiceQuotaExceededException"] * 2
     assert connect_emulator.tasks() == []
 
