@@ -211,3 +211,18 @@ def test_metrics_count_tasks_per_rule_and_in_total(
     per_rule = {b["rule"]: b["TasksCreated"] for b in blobs if "rule" in b}
     assert per_rule == {"order-delayed": [2.0], "payment-failed": [1.0], "vip-escalation": [1.0]}
     assert all(b["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "TaskCreator" for b in blobs)
+
+
+def test_consecutive_batches_in_one_container_take_lambdas_event_loop_path(
+    function: FunctionUnderTest, context: LambdaContext, monkeypatch: Any
+):
+    # In Lambda (LAMBDA_TASK_ROOT set) Powertools reuses or creates the container's event loop instead of
+    # asyncio.run: the path every warm invocation takes.
+    monkeypatch.setenv("LAMBDA_TASK_ROOT", "/var/task")
+    deps = function.build(idempotency=False)
+
+    first = lambda_handler(sample("sqs-eventbridge-batch.json"), context, dependencies=deps)
+    second = lambda_handler(sample("sqs-raw-payloads.json"), context, dependencies=deps)
+
+    assert first == second == {"batchItemFailures": []}
+    assert len(function.connect.requests) == 6
