@@ -15,7 +15,9 @@ from enum import Enum
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
-logger = Logger(service=os.getenv("POWERTOOLS_SERVICE_NAME") or "task-creator")
+from task_creator.settings import DEFAULT_SERVICE_NAME
+
+logger = Logger(service=os.getenv("POWERTOOLS_SERVICE_NAME") or DEFAULT_SERVICE_NAME)
 
 NO_RULE = "-"
 

@@ -10,11 +10,14 @@ from pathlib import Path
 
 from task_creator.backoff import BASE_DELAY_SECONDS, MAX_DELAY_SECONDS
 from task_creator.errors import SettingsError
+from task_creator.limits import DEFAULT_SCHEDULE_WINDOW
 
 BUNDLED_MAPPING_FILE = Path(__file__).resolve().parent.parent / "mapping.json"
 DEFAULT_TOKEN_NAMESPACE = "task-creator"
 DEFAULT_SERVICE_NAME = "task-creator"
 DEFAULT_METRICS_NAMESPACE = "TaskCreator"
+DEFAULT_IDEMPOTENCY_EXPIRY_DAYS = 14
+DEFAULT_MAX_PARALLEL_CALLS = 5
 
 
 @dataclass(frozen=True)
@@ -24,11 +27,11 @@ class Settings:
     dlq_url: str | None = None
     mapping_file: Path = BUNDLED_MAPPING_FILE
     idempotency_table: str | None = None
-    idempotency_expiry: timedelta = timedelta(days=14)
-    max_parallel_calls: int = 5
+    idempotency_expiry: timedelta = timedelta(days=DEFAULT_IDEMPOTENCY_EXPIRY_DAYS)
+    max_parallel_calls: int = DEFAULT_MAX_PARALLEL_CALLS
     connect_calls_per_second: float | None = None
     token_namespace: str = DEFAULT_TOKEN_NAMESPACE
-    schedule_window: timedelta = timedelta(days=6)
+    schedule_window: timedelta = DEFAULT_SCHEDULE_WINDOW
     retry_base_delay_seconds: int = BASE_DELAY_SECONDS
     retry_max_delay_seconds: int = MAX_DELAY_SECONDS
     service_name: str = DEFAULT_SERVICE_NAME
@@ -48,17 +51,23 @@ class Settings:
             mapping_file=Path(reader.optional("MAPPING_FILE") or BUNDLED_MAPPING_FILE),
             idempotency_table=reader.optional("IDEMPOTENCY_TABLE"),
             idempotency_expiry=timedelta(
-                days=reader.number("IDEMPOTENCY_EXPIRY_DAYS", 14, minimum=1, maximum=3650)
+                days=reader.number(
+                    "IDEMPOTENCY_EXPIRY_DAYS", DEFAULT_IDEMPOTENCY_EXPIRY_DAYS, minimum=1, maximum=3650
+                )
             ),
             max_parallel_calls=int(
-                reader.number("MAX_PARALLEL_CALLS", 5, minimum=1, maximum=50, integer=True)
+                reader.number(
+                    "MAX_PARALLEL_CALLS", DEFAULT_MAX_PARALLEL_CALLS, minimum=1, maximum=50, integer=True
+                )
             ),
             connect_calls_per_second=reader.optional_number(
                 "CONNECT_CALLS_PER_SECOND", minimum=0.01, maximum=10_000
             ),
             token_namespace=reader.optional("TOKEN_NAMESPACE") or DEFAULT_TOKEN_NAMESPACE,
             schedule_window=timedelta(
-                days=reader.number("SCHEDULED_TIME_WINDOW_DAYS", 6, minimum=0.01, maximum=365)
+                days=reader.number(
+                    "SCHEDULED_TIME_WINDOW_DAYS", DEFAULT_SCHEDULE_WINDOW.days, minimum=0.01, maximum=365
+                )
             ),
             retry_base_delay_seconds=int(
                 reader.number(
