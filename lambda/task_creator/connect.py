@@ -14,7 +14,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
-from task_creator.errors import ConnectRejected, ConnectThrottled, ConnectUnavailable
+from task_creator.errors import ConnectRejected, ConnectThrottled, ConnectUnavailable, clip
 
 if TYPE_CHECKING:
     from mypy_boto3_connect import ConnectClient
@@ -61,7 +61,9 @@ class ConnectTasks:
             raise classify_client_error(error, request) from None
         except ParamValidationError as error:
             # botocore refused our request before sending it: the same request always will.
-            raise ConnectRejected("ParamValidationError", _short(_without_values(str(error)))) from None
+            raise ConnectRejected(
+                "ParamValidationError", clip(_without_values(str(error)), MAX_ERROR_MESSAGE_CHARS)
+            ) from None
         except BotoCoreError as error:
             # Timeouts, connection errors, retries exhausted on a network fault: worth retrying later.
             raise ConnectUnavailable(type(error).__name__, "Connect could not be reached") from None
@@ -74,7 +76,7 @@ def classify_client_error(
     """Sort a Connect error response into a permanent or a transient failure."""
     details = error.response.get("Error", {})
     code = str(details.get("Code") or "Unknown")
-    message = _short(str(details.get("Message") or ""))
+    message = clip(str(details.get("Message") or ""), MAX_ERROR_MESSAGE_CHARS)
     if code in PERMANENT_ERROR_CODES:
         return ConnectRejected(code, message)
     if code in THROTTLING_ERROR_CODES:
@@ -89,7 +91,3 @@ def classify_client_error(
 def _without_values(report: str) -> str:
     """botocore's validation report quotes the offending values; task content must not be echoed."""
     return _QUOTED_VALUE.sub("", report)
-
-
-def _short(text: str) -> str:
-    return text if len(text) <= MAX_ERROR_MESSAGE_CHARS else text[: MAX_ERROR_MESSAGE_CHARS - 1] + "…"

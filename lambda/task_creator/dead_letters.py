@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from task_creator.envelope import EVENT_ID_ATTRIBUTE
-from task_creator.errors import DeadLetterUnavailable
+from task_creator.errors import DeadLetterUnavailable, clip
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -48,7 +48,7 @@ class DeadLetter:
     def message_attributes(self) -> dict[str, MessageAttributeValueTypeDef]:
         ours: dict[str, MessageAttributeValueTypeDef] = {
             "ErrorType": _string(self.error_type),
-            "ErrorMessage": _string(_clip(self.error_message)),
+            "ErrorMessage": _string(clip(self.error_message, MAX_ERROR_MESSAGE_CHARS)),
             "Rule": _string(self.rule),
             EVENT_ID_ATTRIBUTE: _string(self.event_id),
             "SourceArn": _string(self.source_arn),
@@ -116,7 +116,3 @@ def _from_lambda_attribute(value: Any) -> MessageAttributeValueTypeDef | None:
 
 def _string(value: str) -> MessageAttributeValueTypeDef:
     return {"DataType": "String", "StringValue": value or NO_VALUE}
-
-
-def _clip(text: str) -> str:
-    return text if len(text) <= MAX_ERROR_MESSAGE_CHARS else text[: MAX_ERROR_MESSAGE_CHARS - 1] + "…"

@@ -17,6 +17,7 @@ from enum import Enum
 from typing import Any
 
 from task_creator.errors import MalformedEvent
+from task_creator.pattern_filters import json_type
 
 RAW_DEFAULT_SOURCE = "sqs"
 RAW_DEFAULT_DETAIL_TYPE = ""
@@ -240,14 +241,6 @@ def _dict(value: Any) -> Mapping[str, Any]:
 
 
 def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"
+    """'null', 'a number', 'an object', ... for messages about what a body or field holds."""
+    name = json_type(value)
+    return name if name == "null" else ("an " if name[0] in "aeiou" else "a ") + name

@@ -7,6 +7,11 @@ they end up in logs and in the DLQ's ``ErrorMessage`` attribute.
 from __future__ import annotations
 
 
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, with an ellipsis when it was longer."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 class TaskCreatorError(Exception):
     """Base of every failure this function raises on purpose."""
 
