@@ -1,10 +1,16 @@
 # Task Creator: every command builds what it needs first, from a fresh clone.
 SHELL := /bin/bash
-PYTHON ?= python3
+# The function's Lambda runtime (infra/bundling.py LAMBDA_PYTHON_VERSION); tests and the demo run on it.
+PYTHON_VERSION := 3.13
+# The first python3.13 that runs: PYTHON=..., then pyenv's installs, then the PATH.
+PYTHON ?= $(shell for candidate in $${PYENV_ROOT:-$$HOME/.pyenv}/versions/$(PYTHON_VERSION).*/bin/python$(PYTHON_VERSION) \
+	$$(command -v python$(PYTHON_VERSION)); do \
+	PYENV_VERSION=$$(basename $$(dirname $$(dirname $$candidate)) 2>/dev/null) "$$candidate" -c '' 2>/dev/null \
+	&& { echo "$$candidate"; break; }; done)
 VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
-STAMP := $(VENV)/.installed
+STAMP := $(VENV)/.installed-py$(PYTHON_VERSION)
 NODE_STAMP := node_modules/.installed
 CONNECT_INSTANCE_ID ?= 11111111-2222-3333-4444-555555555555
 CDK_CONTEXT ?=
@@ -16,9 +22,13 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.txt requirements-dev.txt lambda/requirements.txt
-	$(PYTHON) -m venv $(VENV)
+$(STAMP): requirements.txt requirements-dev.txt lambda/requirements.txt pyproject.toml
+	@test -n "$(PYTHON)" || { echo "error: Python $(PYTHON_VERSION) (the function's Lambda runtime) was not found:" \
+		"install it (pyenv install $(PYTHON_VERSION), or apt-get install python$(PYTHON_VERSION))" \
+		"or name it with make PYTHON=/path/to/python$(PYTHON_VERSION)" >&2; exit 1; }
+	$(PYTHON) -m venv --clear $(VENV)
 	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 venv: $(STAMP)  ## build the virtualenv (.venv) with every pinned dependency

@@ -25,13 +25,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from local.connect_emulator import ConnectEmulator, EmulatorConfig, FaultConfig, FixedLatency
 from local.lambda_context import LocalLambdaContext
-from task_creator.connect import ConnectTasks, make_connect_client
+from task_creator.adapters.connect import ConnectTasks, make_connect_client
 from task_creator.dependencies import AwsClients, Dependencies, build_dependencies
-from task_creator.envelope import event_from_eventbridge, event_from_sqs_record
 from task_creator.handler import lambda_handler
-from task_creator.planning import PlanningContext, plan_event
-from task_creator.render import TaskDefaults
-from task_creator.rules import load_mapping
+from task_creator.mapping.envelope import event_from_eventbridge, event_from_sqs_record
+from task_creator.mapping.planning import PlanningContext, plan_event
+from task_creator.mapping.render import TaskDefaults
+from task_creator.mapping.rules import load_mapping
 from task_creator.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent

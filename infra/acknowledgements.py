@@ -51,6 +51,10 @@ DELIVERY_DLQ_REASON = (
     "this queue is itself a dead-letter queue: the bus rule's target DLQ and the function's async "
     "on-failure destination (both need a standard queue, so the FIFO DLQ cannot serve them)"
 )
+RUNTIME_REASON = (
+    "the function runs on python3.13 on purpose: its tests, linters and the offline demo run on the same "
+    "interpreter, so what ships is what was tested; the runtime moves when the test interpreter does"
+)
 EMAIL_SUBSCRIPTION_REASON = (
     "the subscription only e-mails alarm notifications: SNS retries e-mail delivery itself, and a lost "
     "e-mail loses no data (the alarm state stays on the alarm and on the dashboard)"
@@ -78,6 +82,8 @@ def acknowledge_design_findings(findings: DesignFindings) -> None:
     else:
         _acknowledge(findings.function, "Serverless-LambdaTracing", TRACING_OFF_REASON)
     _acknowledge(findings.function, "Serverless-LambdaDLQ", LAMBDA_DLQ_REASON)
+    _acknowledge(findings.function, "AwsSolutions-L1", f"{RUNTIME_REASON} (AwsSolutions pack)")
+    _acknowledge(findings.function, "Serverless-LambdaLatestVersion", f"{RUNTIME_REASON} (Serverless pack)")
     _acknowledge(
         findings.function, "Serverless-LambdaEventSourceMappingDestination", EVENT_SOURCE_DESTINATION_REASON
     )

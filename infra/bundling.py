@@ -27,7 +27,7 @@ from typing import Any
 import jsii
 from aws_cdk import ILocalBundling
 
-from infra import LAMBDA_ROOT, REPO_ROOT
+from infra.paths import LAMBDA_ROOT, REPO_ROOT
 
 PACKAGE_NAME = "task_creator"
 MAPPING_ASSET_NAME = "mapping.json"
@@ -46,11 +46,15 @@ class LambdaPlatform:
     """What pip must target: Lambda's CPU architecture and Python version."""
 
     pip_platform: str  # e.g. manylinux2014_aarch64
-    python_version: str  # e.g. 3.14
+    python_version: str  # e.g. 3.13
 
     @property
     def key(self) -> str:
         return f"{self.pip_platform}-cp{self.python_version}"
+
+
+LAMBDA_PYTHON_VERSION = "3.13"  # the function's runtime; the tests run on the same version
+LAMBDA_PLATFORM = LambdaPlatform(pip_platform="manylinux2014_aarch64", python_version=LAMBDA_PYTHON_VERSION)
 
 
 @dataclass(frozen=True)
@@ -190,9 +194,8 @@ def main() -> None:
     """``python -m infra.bundling``: install the function's pinned dependencies for Lambda's platform
     into the cache under build/ (``make test`` does this first, so the tests themselves never reach a
     package registry)."""
-    from infra.function import PLATFORM  # noqa: PLC0415 - infra.function imports this module
-
-    print(cached_dependencies(AssetSources(mapping_file=LAMBDA_ROOT / MAPPING_ASSET_NAME), PLATFORM))
+    sources = AssetSources(mapping_file=LAMBDA_ROOT / MAPPING_ASSET_NAME)
+    print(cached_dependencies(sources, LAMBDA_PLATFORM))
 
 
 if __name__ == "__main__":

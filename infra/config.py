@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from infra import REPO_ROOT
+from infra.paths import REPO_ROOT
 
 ContextGetter = Callable[[str], Any]
 

@@ -31,7 +31,7 @@ class PermissionProblem(ValueError):
 
 
 class TaskRule(Protocol):
-    """What this module needs from a mapping rule (``task_creator.rules.MappingRule`` fits)."""
+    """What this module needs from a mapping rule (``task_creator.mapping.rules.MappingRule`` fits)."""
 
     @property
     def name(self) -> str: ...
@@ -66,7 +66,7 @@ def start_task_grant(
 ) -> ConnectGrant:
     """The resources ``connect:StartTaskContact`` must allow for these rules, and the wildcards among them.
 
-    ``has_placeholder(text) -> bool`` is the function's own placeholder test (task_creator.templates).
+    ``has_placeholder(text) -> bool`` is the function's own placeholder test (task_creator.mapping.templates).
     Raises PermissionProblem when a rule needs the default flow and none is configured, or renders the
     instance from the event.
     """

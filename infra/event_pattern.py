@@ -23,7 +23,7 @@ MATCH_EVERY_EVENT: dict[str, Any] = {"source": [{"prefix": ""}]}
 
 
 class PatternRule(Protocol):
-    """What this module needs from a mapping rule (``task_creator.rules.MappingRule`` fits)."""
+    """What this module needs from a mapping rule (``task_creator.mapping.rules.MappingRule`` fits)."""
 
     @property
     def name(self) -> str: ...
@@ -33,7 +33,7 @@ class PatternRule(Protocol):
 
 
 class PatternMapping(Protocol):
-    """What this module needs from a mapping (``task_creator.rules.TaskMapping`` fits)."""
+    """What this module needs from a mapping (``task_creator.mapping.rules.TaskMapping`` fits)."""
 
     @property
     def rules(self) -> Sequence[PatternRule]: ...

@@ -15,10 +15,9 @@ from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from infra import LAMBDA_ROOT
 from infra.bundling import (
+    LAMBDA_PLATFORM,
     AssetSources,
-    LambdaPlatform,
     LocalPythonBundling,
     asset_fingerprint,
     docker_fallback_command,
@@ -26,12 +25,12 @@ from infra.bundling import (
 from infra.config import TaskCreatorConfig
 from infra.connect_permissions import ConnectGrant
 from infra.ingest import IngestQueues
+from infra.paths import LAMBDA_ROOT
 from infra.stack_values import FUNCTION_MEMORY_MB, FUNCTION_TIMEOUT_SECONDS, function_environment
 
 HANDLER = "task_creator.handler.lambda_handler"
-RUNTIME = lambda_.Runtime.PYTHON_3_14
+RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURE = lambda_.Architecture.ARM_64
-PLATFORM = LambdaPlatform(pip_platform="manylinux2014_aarch64", python_version="3.14")
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 ASYNC_RETRY_ATTEMPTS = 2
 ASYNC_MAX_EVENT_AGE = Duration.hours(6)
@@ -118,11 +117,11 @@ def _code_asset(sources: AssetSources) -> lambda_.Code:
     return lambda_.Code.from_asset(
         str(LAMBDA_ROOT),
         asset_hash_type=AssetHashType.CUSTOM,
-        asset_hash=asset_fingerprint(sources, PLATFORM),
+        asset_hash=asset_fingerprint(sources, LAMBDA_PLATFORM),
         bundling=BundlingOptions(
             image=RUNTIME.bundling_image,
             platform="linux/arm64",
-            local=LocalPythonBundling(sources, PLATFORM),
+            local=LocalPythonBundling(sources, LAMBDA_PLATFORM),
             command=docker_fallback_command(),
             environment={"MAPPING_FILE_NAME": sources.mapping_file.name},
             volumes=[DockerVolume(host_path=str(mapping_dir), container_path="/mapping")],

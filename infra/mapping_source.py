@@ -10,8 +10,8 @@ from pathlib import Path
 import infra  # noqa: F401  (puts lambda/ on sys.path before task_creator is imported)
 from infra.config import DeploymentConfigError
 from task_creator.errors import MappingFileError
-from task_creator.rules import TaskMapping, load_mapping
-from task_creator.templates import has_placeholder
+from task_creator.mapping.rules import TaskMapping, load_mapping
+from task_creator.mapping.templates import has_placeholder
 
 __all__ = ["has_placeholder", "load_deployment_mapping"]
 

@@ -22,7 +22,7 @@ from infra.ledger import IdempotencyLedger
 from infra.mapping_source import has_placeholder, load_deployment_mapping
 from infra.monitoring import MetricSource, Monitoring
 from infra.stack_values import METRICS_NAMESPACE, ingest_visibility_timeout_seconds
-from task_creator.rules import TaskMapping
+from task_creator.mapping.rules import TaskMapping
 
 
 class TaskCreatorStack(Stack):

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from infra import REPO_ROOT
 from infra.config import TaskCreatorConfig
+from infra.paths import REPO_ROOT
 from local.aws import EmbeddedAws
 from local.connect_emulator import ConnectEmulator, EmulatorConfig, TaskRecord
 from local.event_source import BatchResult, drain

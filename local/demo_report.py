@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from infra import REPO_ROOT
+from infra.paths import REPO_ROOT
 from local.demo import DemoResult, RoundResult
 from local.function_output import FunctionOutcome
 from local.pipeline import LocalPipeline

@@ -31,7 +31,7 @@ from local.lambda_context import LocalLambdaContext
 from local.topology import Topology, provision_topology
 from task_creator.dependencies import Dependencies, build_dependencies
 from task_creator.handler import lambda_handler
-from task_creator.rules import TaskMapping, load_mapping
+from task_creator.mapping.rules import TaskMapping, load_mapping
 from task_creator.settings import Settings
 
 if TYPE_CHECKING:

@@ -20,15 +20,15 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from task_creator.dead_letters import send_message_attributes
-from task_creator.envelope import (
+from task_creator.adapters.dead_letters import send_message_attributes
+from task_creator.errors import MalformedEvent
+from task_creator.mapping.envelope import (
     InvocationKind,
     invocation_kind,
     looks_like_envelope,
     looks_like_sns_notification,
 )
-from task_creator.errors import MalformedEvent
-from task_creator.patterns import EventPattern
+from task_creator.mapping.patterns import EventPattern
 
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient

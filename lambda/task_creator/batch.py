@@ -25,7 +25,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from task_creator.creator import Delivery, EventReport, TaskCreator
-from task_creator.envelope import event_from_sqs_record
+from task_creator.mapping.envelope import event_from_sqs_record
 
 
 class SqsBatchRunner:

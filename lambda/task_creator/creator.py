@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn, Protocol
 
+from task_creator.adapters.dead_letters import DeadLetter, DeadLetterQueue
+from task_creator.adapters.ingest_queue import IngestQueue
+from task_creator.adapters.ledger import TaskLedger
 from task_creator.backoff import RetryBackoff
-from task_creator.dead_letters import DeadLetter, DeadLetterQueue
-from task_creator.envelope import CanonicalEvent
 from task_creator.errors import (
     ConnectThrottled,
     DeadLetterUnavailable,
@@ -27,13 +28,12 @@ from task_creator.errors import (
     TransientFailure,
     UnmatchedEvent,
 )
-from task_creator.ingest_queue import IngestQueue
-from task_creator.ledger import TaskLedger
+from task_creator.mapping.envelope import CanonicalEvent
+from task_creator.mapping.planning import EventPlan, PlannedTask, PlanningContext, RuleFailure, plan_event
+from task_creator.mapping.render import TaskDefaults
+from task_creator.mapping.rules import TaskMapping
 from task_creator.observability import Metric, Outcome, TaskMetrics, logger
-from task_creator.planning import EventPlan, PlannedTask, PlanningContext, RuleFailure, plan_event
 from task_creator.rate_limit import TokenBucket
-from task_creator.render import TaskDefaults
-from task_creator.rules import TaskMapping
 
 
 class TaskStarter(Protocol):

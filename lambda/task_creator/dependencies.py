@@ -14,17 +14,17 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.config import Config
 
+from task_creator.adapters.connect import ConnectTasks, make_connect_client
+from task_creator.adapters.dead_letters import DeadLetterQueue
+from task_creator.adapters.ingest_queue import IngestQueue
+from task_creator.adapters.ledger import TaskLedger
 from task_creator.backoff import RetryBackoff
 from task_creator.batch import SqsBatchRunner
-from task_creator.connect import ConnectTasks, make_connect_client
 from task_creator.creator import PlanningSettings, TaskCreator, TaskStarter
-from task_creator.dead_letters import DeadLetterQueue
-from task_creator.ingest_queue import IngestQueue
-from task_creator.ledger import TaskLedger
+from task_creator.mapping.render import TaskDefaults
+from task_creator.mapping.rules import TaskMapping, load_mapping
 from task_creator.observability import TaskMetrics
 from task_creator.rate_limit import TokenBucket
-from task_creator.render import TaskDefaults
-from task_creator.rules import TaskMapping, load_mapping
 from task_creator.settings import Settings
 
 if TYPE_CHECKING:

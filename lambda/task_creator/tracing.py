@@ -20,7 +20,7 @@ def _tracer() -> Any:
 
 
 @functools.cache
-def traced(handler: Handler, *, enabled: bool) -> Handler:
+def traced[Handler: Callable[..., Any]](handler: Handler, *, enabled: bool) -> Handler:
     """``handler`` wrapped in a Tracer segment when tracing is on (once per container); else ``handler``."""
     if not enabled:
         return handler

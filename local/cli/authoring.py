@@ -1,6 +1,6 @@
 """``render`` and ``validate``: how users author mappings, without calling anything.
 
-``render`` plans an event with the function's own code (``task_creator.planning.plan_event``): what it
+``render`` plans an event with the function's own code (``task_creator.mapping.planning.plan_event``): what it
 prints is exactly what the function would send, ClientToken included.
 """
 
@@ -20,9 +20,9 @@ from local.cli.errors import EXIT_FAILED, EXIT_OK, UsageError
 from local.cli.event_files import EventInput, events_in, read_json_file
 from local.identifiers import LOCAL_CONTACT_FLOW_ID, LOCAL_INSTANCE_ID
 from task_creator.errors import MappingFileError
-from task_creator.planning import EventPlan, PlanningContext, plan_event
-from task_creator.render import TaskDefaults
-from task_creator.rules import TaskMapping, load_mapping
+from task_creator.mapping.planning import EventPlan, PlanningContext, plan_event
+from task_creator.mapping.render import TaskDefaults
+from task_creator.mapping.rules import TaskMapping, load_mapping
 from task_creator.settings import BUNDLED_MAPPING_FILE
 
 

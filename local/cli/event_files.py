@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from local.cli.errors import UsageError
-from task_creator.envelope import (
+from task_creator.errors import MalformedEvent, PermanentFailure
+from task_creator.mapping.envelope import (
     CanonicalEvent,
     InvocationKind,
     event_from_eventbridge,
     event_from_sqs_record,
     invocation_kind,
 )
-from task_creator.errors import MalformedEvent, PermanentFailure
 
 BARE_PAYLOAD_ARN = "arn:aws:sqs:us-east-1:123456789012:bare-payload"
 _PAYLOAD_ID_NAMESPACE = uuid.UUID("5f0c1d7e-9a4b-4c3e-8f21-7d6a2b9e4c10")

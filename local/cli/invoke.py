@@ -26,7 +26,7 @@ from local.cli.authoring import json_value
 from local.cli.errors import EXIT_FAILED, EXIT_OK, CliError, UsageError
 from local.cli.event_files import lambda_invocation_kind, read_json_file
 from local.identifiers import LOCAL_CONTACT_FLOW_ID, LOCAL_INSTANCE_ID
-from task_creator.envelope import InvocationKind
+from task_creator.mapping.envelope import InvocationKind
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

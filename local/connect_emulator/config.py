@@ -13,7 +13,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import timedelta
 from types import MappingProxyType
-from typing import Any, TypeAlias
+from typing import Any
 
 from local.connect_emulator.errors import MODELLED_ERRORS
 
@@ -61,7 +61,7 @@ class LognormalLatency:
         _require_non_negative("latency.max_seconds", self.max_seconds)
 
 
-Latency: TypeAlias = FixedLatency | UniformLatency | LognormalLatency
+type Latency = FixedLatency | UniformLatency | LognormalLatency
 
 
 @dataclass(frozen=True)

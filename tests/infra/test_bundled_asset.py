@@ -4,13 +4,19 @@ and the mapping; nothing from this machine's tests, tooling or caches."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
 
-from infra import LAMBDA_ROOT
-from infra.bundling import AssetSources, LambdaPlatform, asset_fingerprint
-from infra.function import PLATFORM
+from infra.bundling import (
+    LAMBDA_PLATFORM,
+    LAMBDA_PYTHON_VERSION,
+    AssetSources,
+    LambdaPlatform,
+    asset_fingerprint,
+)
+from infra.paths import LAMBDA_ROOT
 from tests.infra.synthesis import SynthesizedApp
 
 
@@ -51,7 +57,7 @@ def test_asset_dependencies_are_pinned_versions_built_for_lambda_arm64(asset_dir
 
     assert {name: installed.get(name) for name in requirements} == requirements
     assert native, "expected at least one compiled extension among the dependencies"
-    assert all("aarch64" in name and "cpython-314" in name for name in native), native
+    assert all("aarch64" in name and "cpython-313" in name for name in native), native
 
 
 def test_asset_carries_no_tests_tooling_or_caches(asset_dir: Path) -> None:
@@ -69,11 +75,17 @@ def test_asset_hash_changes_with_the_mapping_and_the_platform(tmp_path: Path) ->
     mapping = tmp_path / "mapping.json"
     mapping.write_text('{"rules": []}', encoding="utf-8")
     sources = AssetSources(mapping_file=mapping)
-    first = asset_fingerprint(sources, PLATFORM)
+    first = asset_fingerprint(sources, LAMBDA_PLATFORM)
 
     mapping.write_text('{"rules": [], "unmatched": "ignore"}', encoding="utf-8")
 
-    assert asset_fingerprint(sources, PLATFORM) != first
-    assert asset_fingerprint(sources, LambdaPlatform("manylinux2014_x86_64", "3.14")) != asset_fingerprint(
-        sources, PLATFORM
+    assert asset_fingerprint(sources, LAMBDA_PLATFORM) != first
+    assert asset_fingerprint(sources, LambdaPlatform("manylinux2014_x86_64", "3.13")) != asset_fingerprint(
+        sources, LAMBDA_PLATFORM
     )
+
+
+def test_tests_run_on_the_python_the_function_ships_to() -> None:
+    running = f"{sys.version_info.major}.{sys.version_info.minor}"
+
+    assert running == LAMBDA_PYTHON_VERSION == LAMBDA_PLATFORM.python_version

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from infra import REPO_ROOT
 from infra.event_pattern import MATCH_EVERY_EVENT, bus_event_pattern, unconstrained_rules
+from infra.paths import REPO_ROOT
 
 pytestmark = pytest.mark.unit
 
@@ -109,7 +109,7 @@ def test_rules_that_constrain_a_field_are_not_reported_as_unconstrained() -> Non
 
 
 def test_shipped_mapping_pattern_lists_each_rule_source() -> None:
-    from task_creator.rules import load_mapping  # noqa: PLC0415
+    from task_creator.mapping.rules import load_mapping  # noqa: PLC0415
 
     shipped = load_mapping(REPO_ROOT / "lambda" / "mapping.json")
     pattern = bus_event_pattern(shipped)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from infra.connect_permissions import PermissionProblem, start_task_grant
-from task_creator.templates import has_placeholder
+from task_creator.mapping.templates import has_placeholder
 
 pytestmark = pytest.mark.unit
 

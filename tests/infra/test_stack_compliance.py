@@ -35,6 +35,8 @@ def test_default_deployment_acknowledges_exactly_the_findings_its_design_causes(
         ("AwsSolutions-IAM5[Resource::*]", "TaskCreator/TaskCreator/Role"),
         ("Serverless-LambdaDLQ", "TaskCreator/TaskCreator/Function"),
         ("Serverless-LambdaEventSourceMappingDestination", "TaskCreator/TaskCreator/Function"),
+        ("AwsSolutions-L1", "TaskCreator/TaskCreator/Function"),
+        ("Serverless-LambdaLatestVersion", "TaskCreator/TaskCreator/Function"),
     }
 
 

@@ -19,7 +19,7 @@ def test_function_runs_the_handler_on_arm64_with_the_newest_python(default_app: 
         "AWS::Lambda::Function",
         {
             "Handler": "task_creator.handler.lambda_handler",
-            "Runtime": "python3.14",
+            "Runtime": "python3.13",
             "Architectures": ["arm64"],
             "MemorySize": FUNCTION_MEMORY_MB,
             "Timeout": FUNCTION_TIMEOUT_SECONDS,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from infra.event_pattern import bus_event_pattern
 from infra.stack_values import FUNCTION_TIMEOUT_SECONDS, VISIBILITY_TIMEOUT_FACTOR
-from task_creator.rules import load_mapping
+from task_creator.mapping.rules import load_mapping
 from tests.infra.synthesis import (
     PRODUCER_ARN,
     SELECTORS_MAPPING,

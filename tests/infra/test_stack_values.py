@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from infra import REPO_ROOT
 from infra.config import TaskCreatorConfig
+from infra.paths import REPO_ROOT
 from infra.stack_values import (
     CONTEXT_KEY_OF_VARIABLE,
     QueueNames,

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from infra import REPO_ROOT
 from infra.application import build_app
 from infra.config import DeploymentConfigError
+from infra.paths import REPO_ROOT
 from tests.infra.synthesis import BASE_CONTEXT, BROKEN_MAPPING, INSTANCE_ID, SKIP_BUNDLING
 
 

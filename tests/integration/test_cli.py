@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from task_creator.token import client_token
+from task_creator.mapping.token import client_token
 from tests.integration.pipeline_support import run_cli, run_cli_process
 from tests.support import EVENTS_DIR, SHIPPED_MAPPING_FILE
 

@@ -18,8 +18,8 @@ from local.function_output import OutcomeRecorder
 from local.identifiers import LOCAL_CONTACT_FLOW_ID, LOCAL_INSTANCE_ID
 from local.lambda_context import LocalLambdaContext
 from local.pipeline import LocalPipeline
+from task_creator.mapping.token import client_token
 from task_creator.observability import Outcome
-from task_creator.token import client_token
 from tests.integration.pipeline_support import (
     DRAIN_TIMEOUT_SECONDS,
     dead_letters,

@@ -12,9 +12,9 @@ from infra.config import DEFAULT_STACK_NAME
 from local.cli.event_files import events_in, read_json_file
 from local.connect_emulator import ConnectEmulator
 from local.identifiers import LOCAL_CONTACT_FLOW_ID, LOCAL_INSTANCE_ID
-from task_creator.planning import PlanningContext, plan_event
-from task_creator.render import TaskDefaults
-from task_creator.rules import load_mapping
+from task_creator.mapping.planning import PlanningContext, plan_event
+from task_creator.mapping.render import TaskDefaults
+from task_creator.mapping.rules import load_mapping
 from tests.support import EVENTS_DIR, SHIPPED_MAPPING_FILE
 
 POISON_SAMPLE = "sqs-poison-records.json"

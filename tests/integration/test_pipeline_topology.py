@@ -22,7 +22,7 @@ from local.aws import EmbeddedAws
 from local.pipeline import PipelineOptions, offline_function_environment
 from local.topology import provision_topology
 from task_creator.backoff import BASE_DELAY_SECONDS, MAX_DELAY_SECONDS
-from task_creator.rules import load_mapping
+from task_creator.mapping.rules import load_mapping
 from task_creator.settings import Settings
 from tests.integration.pipeline_support import deployment_config
 from tests.support import SHIPPED_MAPPING_FILE

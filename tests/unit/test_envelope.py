@@ -10,14 +10,14 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from task_creator.envelope import (
+from task_creator.errors import MalformedEvent
+from task_creator.mapping.envelope import (
     CanonicalEvent,
     InvocationKind,
     event_from_eventbridge,
     event_from_sqs_record,
     invocation_kind,
 )
-from task_creator.errors import MalformedEvent
 from tests.support import load_event, load_record
 
 QUEUE_ARN = "arn:aws:sqs:eu-west-1:111122223333:task-creator-ingest"

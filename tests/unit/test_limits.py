@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from task_creator.errors import LimitViolation, PermanentFailure
-from task_creator.limits import (
+from task_creator.mapping.limits import (
     ATTRIBUTES_MAX_BYTES,
     DESCRIPTION_MAX_CHARS,
     NAME_MAX_CHARS,

@@ -14,8 +14,8 @@ import pytest
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]  # dev-only, no stubs pinned
 
 from task_creator.errors import MappingFileError
-from task_creator.rules import parse_mapping
-from task_creator.task_fields import TASK_FIELDS
+from task_creator.mapping.rules import parse_mapping
+from task_creator.mapping.task_fields import TASK_FIELDS
 from tests.support import MAPPING_SCHEMA_FILE, REPO_ROOT, SHIPPED_MAPPING_FILE, load_json
 
 MAPPING_REFERENCE_FILE = REPO_ROOT / "docs" / "mapping.md"

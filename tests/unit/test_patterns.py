@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from task_creator.patterns import EventPattern, PatternError, validate_pattern
+from task_creator.mapping.patterns import EventPattern, PatternError, validate_pattern
 
 ABSENT = object()
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from task_creator.patterns import EventPattern, validate_pattern
+from task_creator.mapping.patterns import EventPattern, validate_pattern
 
 MODEST = settings(max_examples=100, deadline=None)
 

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from task_creator.envelope import CanonicalEvent, event_from_eventbridge, event_from_sqs_record
 from task_creator.errors import LimitViolation, MappingError
-from task_creator.planning import EventPlan, PlanningContext, plan_event
-from task_creator.render import TaskDefaults
-from task_creator.rules import TaskMapping, load_mapping, parse_mapping
-from task_creator.token import client_token
+from task_creator.mapping.envelope import CanonicalEvent, event_from_eventbridge, event_from_sqs_record
+from task_creator.mapping.planning import EventPlan, PlanningContext, plan_event
+from task_creator.mapping.render import TaskDefaults
+from task_creator.mapping.rules import TaskMapping, load_mapping, parse_mapping
+from task_creator.mapping.token import client_token
 from tests.support import SHIPPED_MAPPING_FILE, load_event, load_record
 
 INSTANCE_ID = "11111111-2222-3333-4444-555555555555"

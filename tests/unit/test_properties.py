@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from task_creator.errors import LimitViolation
-from task_creator.limits import (
+from task_creator.mapping.limits import (
     ATTRIBUTES_MAX_BYTES,
     DESCRIPTION_MAX_CHARS,
     NAME_MAX_CHARS,
@@ -20,7 +20,7 @@ from task_creator.limits import (
     LimitPolicy,
     enforce_limits,
 )
-from task_creator.token import client_token
+from task_creator.mapping.token import client_token
 
 MODEST = settings(max_examples=60, deadline=None)
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)

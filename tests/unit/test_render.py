@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from task_creator.errors import MappingError
-from task_creator.render import TaskDefaults, render_identity, render_request
-from task_creator.rules import MappingRule, parse_mapping
+from task_creator.mapping.render import TaskDefaults, render_identity, render_request
+from task_creator.mapping.rules import MappingRule, parse_mapping
 
 INSTANCE_ID = "11111111-2222-3333-4444-555555555555"
 DEFAULT_FLOW = "f0e1d2c3-0000-4000-8000-000000000001"

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from task_creator.errors import MappingFileError
-from task_creator.rules import TaskMapping, load_mapping, parse_mapping
+from task_creator.mapping.rules import TaskMapping, load_mapping, parse_mapping
 from tests.support import SHIPPED_MAPPING_FILE, load_event
 
 MATCH_ORDERS = {"source": ["acme.orders"]}

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from task_creator.templates import TemplateError, as_text, compile_template, has_placeholder
+from task_creator.mapping.templates import TemplateError, as_text, compile_template, has_placeholder
 
 EVENT: dict[str, Any] = {
     "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",

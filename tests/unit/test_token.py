@@ -6,8 +6,8 @@ import hashlib
 
 import pytest
 
-from task_creator.limits import ID_MAX_CHARS
-from task_creator.token import client_token
+from task_creator.mapping.limits import ID_MAX_CHARS
+from task_creator.mapping.token import client_token
 
 # The documented algorithm, version tc1: "tc1-" + hex(SHA-256(UTF-8(compact JSON array, no ASCII escaping))).
 KNOWN_VECTORS = [

@@ -8,7 +8,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from task_creator.connect import ConnectTasks, make_connect_client
+from task_creator.adapters.connect import ConnectTasks, make_connect_client
 from task_creator.errors import ConnectRejected, ConnectThrottled, ConnectUnavailable, TaskCreatorError
 
 REQUEST = {

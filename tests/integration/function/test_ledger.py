@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from task_creator.adapters.ledger import TaskLedger
 from task_creator.errors import ConnectUnavailable, LedgerUnavailable
-from task_creator.ledger import TaskLedger
 from tests.integration.function.conftest import FunctionUnderTest, LambdaContext
 
 REQUEST = {"Name": "n", "ClientToken": "tc1-abc"}

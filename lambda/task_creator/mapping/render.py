@@ -16,10 +16,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from task_creator.errors import MappingError
-from task_creator.limits import FLOW_SELECTORS
-from task_creator.rules import MappingRule
-from task_creator.task_fields import TASK_FIELDS, FieldKind
-from task_creator.templates import Template, TemplateError, as_text
+from task_creator.mapping.limits import FLOW_SELECTORS
+from task_creator.mapping.rules import MappingRule
+from task_creator.mapping.task_fields import TASK_FIELDS, FieldKind
+from task_creator.mapping.templates import Template, TemplateError, as_text
 
 REQUIRED_TEXT = frozenset({"Name", "InstanceId"})
 

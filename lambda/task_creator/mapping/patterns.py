@@ -11,7 +11,7 @@ parsed event cannot tell ``300.0`` from ``3.0e2`` anyway.
 
 This module compiles the structure (objects, ``$or``, leaf arrays) and matches it; the filter objects
 inside a leaf array (prefix, suffix, equals-ignore-case, wildcard, numeric, cidr, anything-but) are
-compiled by :mod:`task_creator.pattern_filters`.
+compiled by :mod:`task_creator.mapping.pattern_filters`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from task_creator.pattern_filters import (
+from task_creator.mapping.pattern_filters import (
     FILTER_NAMES,
     ExactKey,
     ValueTest,

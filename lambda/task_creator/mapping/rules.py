@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from task_creator.errors import MappingFileError
-from task_creator.limits import (
+from task_creator.mapping.limits import (
     ATTACHMENTS_MAX,
     ATTACHMENTS_MIN,
     ATTRIBUTE_KEY_PATTERN,
@@ -24,9 +24,9 @@ from task_creator.limits import (
     SEGMENT_ATTRIBUTE_NAME_MAX_CHARS,
     Oversize,
 )
-from task_creator.patterns import EventPattern, PatternError
-from task_creator.task_fields import SEGMENT_VALUE_KINDS, TASK_FIELDS, FieldKind
-from task_creator.templates import Template, TemplateError, compile_template
+from task_creator.mapping.patterns import EventPattern, PatternError
+from task_creator.mapping.task_fields import SEGMENT_VALUE_KINDS, TASK_FIELDS, FieldKind
+from task_creator.mapping.templates import Template, TemplateError, compile_template
 
 Unmatched = Literal["dead-letter", "ignore"]
 RULE_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # used with fullmatch

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from task_creator.envelope import CanonicalEvent
 from task_creator.errors import PermanentFailure, TaskCreatorError
-from task_creator.limits import DEFAULT_SCHEDULE_WINDOW, LimitPolicy, enforce_limits
-from task_creator.render import TaskDefaults, render_identity, render_request
-from task_creator.rules import MappingRule, TaskMapping
-from task_creator.token import client_token
+from task_creator.mapping.envelope import CanonicalEvent
+from task_creator.mapping.limits import DEFAULT_SCHEDULE_WINDOW, LimitPolicy, enforce_limits
+from task_creator.mapping.render import TaskDefaults, render_identity, render_request
+from task_creator.mapping.rules import MappingRule, TaskMapping
+from task_creator.mapping.token import client_token
 
 
 @dataclass(frozen=True)

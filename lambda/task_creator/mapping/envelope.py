@@ -17,7 +17,7 @@ from enum import Enum
 from typing import Any
 
 from task_creator.errors import MalformedEvent
-from task_creator.pattern_filters import json_type
+from task_creator.mapping.pattern_filters import json_type
 
 RAW_DEFAULT_SOURCE = "sqs"
 RAW_DEFAULT_DETAIL_TYPE = ""

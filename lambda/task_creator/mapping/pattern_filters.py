@@ -2,7 +2,7 @@
 
 :func:`compile_filter` validates one filter object from a leaf array, collecting every problem under
 its JSON path, and returns a test on one scalar event value. The JSON value helpers it relies on
-(:func:`exact_key`, :func:`is_number`, :func:`json_type`) live here too, so :mod:`task_creator.patterns`
+(:func:`exact_key`, :func:`is_number`, :func:`json_type`) live here too, so :mod:`.patterns`
 imports from this module and never the other way round.
 
 ``anything-but`` matches every present leaf value its inner filter does not match, including values of

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from task_creator.envelope import EVENT_ID_ATTRIBUTE
 from task_creator.errors import DeadLetterUnavailable, clip
+from task_creator.mapping.envelope import EVENT_ID_ATTRIBUTE
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
