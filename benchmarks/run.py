@@ -26,6 +26,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from local.connect_emulator import ConnectEmulator, EmulatorConfig, FaultConfig, FixedLatency
 from local.lambda_context import LocalLambdaContext
 from task_creator.adapters.connect import ConnectTasks, make_connect_client
+from task_creator.dependencies import AWS_CLIENT_CONFIG
 from task_creator.dependencies import AwsClients, Dependencies, build_dependencies
 from task_creator.handler import lambda_handler
 from task_creator.mapping.envelope import event_from_eventbridge, event_from_sqs_record
@@ -100,7 +101,7 @@ def bench_batch_concurrency(repeat: int) -> list[tuple[int, float]]:
                 token_namespace=f"bench-{parallel}",
             )
             clients = AwsClients(
-                connect=ConnectTasks(make_connect_client(max_pool_connections=parallel)),
+                connect=ConnectTasks(make_connect_client(AWS_CLIENT_CONFIG, max_pool_connections=parallel)),
                 sqs=boto3.client("sqs", endpoint_url="http://127.0.0.1:9"),  # unused: nothing fails
                 dynamodb=lambda: boto3.client("dynamodb", endpoint_url="http://127.0.0.1:9"),
             )

@@ -26,13 +26,16 @@ from task_creator.mapping.rules import TaskMapping, load_mapping
 from task_creator.observability import TaskMetrics
 from task_creator.rate_limit import TokenBucket
 from task_creator.settings import Settings
+from task_creator.time_budget import AWS_CALL_BUDGET
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_sqs import SQSClient
 
 AWS_CLIENT_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10
+    retries={"mode": "standard", "max_attempts": AWS_CALL_BUDGET.max_attempts},
+    connect_timeout=AWS_CALL_BUDGET.connect_timeout_seconds,
+    read_timeout=AWS_CALL_BUDGET.read_timeout_seconds,
 )
 
 
@@ -56,7 +59,9 @@ class AwsClients:
 
 def default_clients(settings: Settings) -> AwsClients:
     return AwsClients(
-        connect=ConnectTasks(make_connect_client(max_pool_connections=settings.max_parallel_calls)),
+        connect=ConnectTasks(
+            make_connect_client(AWS_CLIENT_CONFIG, max_pool_connections=settings.max_parallel_calls)
+        ),
         sqs=boto3.client("sqs", config=AWS_CLIENT_CONFIG),
         dynamodb=lambda: boto3.client(
             "dynamodb",

@@ -22,9 +22,9 @@ from task_creator.errors import ConfigurationError, MalformedEvent
 from task_creator.mapping.envelope import InvocationKind, event_from_eventbridge, invocation_kind
 from task_creator.observability import logger
 from task_creator.settings import Settings
+from task_creator.time_budget import deadline_margin_seconds
 from task_creator.tracing import traced
 
-DEADLINE_MARGIN_SECONDS = 3.0
 DIRECT_SOURCE_ARN = "eventbridge:direct-invocation"
 
 _container: Dependencies | None = None
@@ -50,7 +50,7 @@ def lambda_handler(event: Any, context: LambdaContext, dependencies: Dependencie
 
 
 def handle_invocation(event: Any, context: LambdaContext, deps: Dependencies) -> Any:
-    deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000 - DEADLINE_MARGIN_SECONDS
+    deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000 - deadline_margin_seconds()
     if deps.ledger is not None:
         deps.ledger.register_lambda_context(context)
     try:

@@ -18,6 +18,7 @@ DEFAULT_SERVICE_NAME = "task-creator"
 DEFAULT_METRICS_NAMESPACE = "TaskCreator"
 DEFAULT_IDEMPOTENCY_EXPIRY_DAYS = 14
 DEFAULT_MAX_PARALLEL_CALLS = 5
+DEFAULT_MAX_RECEIVE_COUNT = 5
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class Settings:
     schedule_window: timedelta = DEFAULT_SCHEDULE_WINDOW
     retry_base_delay_seconds: int = BASE_DELAY_SECONDS
     retry_max_delay_seconds: int = MAX_DELAY_SECONDS
+    max_receive_count: int = DEFAULT_MAX_RECEIVE_COUNT
     service_name: str = DEFAULT_SERVICE_NAME
     metrics_namespace: str = DEFAULT_METRICS_NAMESPACE
     tracing_enabled: bool = False
@@ -77,6 +79,11 @@ class Settings:
             retry_max_delay_seconds=int(
                 reader.number(
                     "RETRY_MAX_DELAY_SECONDS", MAX_DELAY_SECONDS, minimum=1, maximum=43_200, integer=True
+                )
+            ),
+            max_receive_count=int(
+                reader.number(
+                    "MAX_RECEIVE_COUNT", DEFAULT_MAX_RECEIVE_COUNT, minimum=1, maximum=1000, integer=True
                 )
             ),
             service_name=reader.optional("POWERTOOLS_SERVICE_NAME") or DEFAULT_SERVICE_NAME,

@@ -33,14 +33,11 @@ MAX_ERROR_MESSAGE_CHARS = 300
 _QUOTED_VALUE = re.compile(r", value: .*?(?=, type:|$)", re.MULTILINE)
 
 
-def make_connect_client(*, max_pool_connections: int = 10) -> ConnectClient:
-    """One client per container: bounded retries, short timeouts, a pool as wide as our parallelism."""
-    config = Config(
-        retries={"mode": "standard", "max_attempts": 3},
-        connect_timeout=3,
-        read_timeout=10,
-        max_pool_connections=max(max_pool_connections, 1),
-        user_agent_extra="task-creator",
+def make_connect_client(base: Config, *, max_pool_connections: int = 10) -> ConnectClient:
+    """One client per container: ``base``'s bounded retries and timeouts, a pool as wide as our
+    parallelism."""
+    config = base.merge(
+        Config(max_pool_connections=max(max_pool_connections, 1), user_agent_extra="task-creator")
     )
     return boto3.client("connect", config=config)
 

@@ -9,6 +9,7 @@ import pytest
 from botocore.stub import Stubber
 
 from task_creator.adapters.connect import ConnectTasks, make_connect_client
+from task_creator.dependencies import AWS_CLIENT_CONFIG
 from task_creator.errors import ConnectRejected, ConnectThrottled, ConnectUnavailable, TaskCreatorError
 
 REQUEST = {
@@ -82,7 +83,7 @@ def test_invalid_parameters_caught_by_botocore_are_permanent_and_do_not_echo_val
         "AWS_ENDPOINT_URL_CONNECT", "http://127.0.0.1:9"
     )  # never reached: botocore refuses first
     with pytest.raises(ConnectRejected) as raised:
-        ConnectTasks(make_connect_client()).start_task({**REQUEST, "Attributes": {"secret": 12345678}})
+        ConnectTasks(make_connect_client(AWS_CLIENT_CONFIG)).start_task({**REQUEST, "Attributes": {"secret": 12345678}})
     assert raised.value.error_type == "ParamValidationError"
     assert "12345678" not in raised.value.message
 
@@ -91,11 +92,11 @@ def test_unreachable_connect_is_transient(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv(
         "AWS_ENDPOINT_URL_CONNECT", "http://127.0.0.1:9"
     )  # nothing listens on the discard port
-    client = make_connect_client()
+    client = make_connect_client(AWS_CLIENT_CONFIG)
     with pytest.raises(ConnectUnavailable):
         ConnectTasks(client).start_task(REQUEST)
 
 
 def test_production_client_honours_the_standard_endpoint_variable(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL_CONNECT", "http://127.0.0.1:4599")
-    assert make_connect_client().meta.endpoint_url == "http://127.0.0.1:4599"
+    assert make_connect_client(AWS_CLIENT_CONFIG).meta.endpoint_url == "http://127.0.0.1:4599"
