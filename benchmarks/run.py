@@ -16,7 +16,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -26,8 +25,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from local.connect_emulator import ConnectEmulator, EmulatorConfig, FaultConfig, FixedLatency
 from local.lambda_context import LocalLambdaContext
 from task_creator.adapters.connect import ConnectTasks, make_connect_client
-from task_creator.dependencies import AWS_CLIENT_CONFIG
-from task_creator.dependencies import AwsClients, Dependencies, build_dependencies
+from task_creator.dependencies import AWS_CLIENT_CONFIG, AwsClients, Dependencies, build_dependencies
 from task_creator.handler import lambda_handler
 from task_creator.mapping.envelope import event_from_eventbridge, event_from_sqs_record
 from task_creator.mapping.planning import PlanningContext, plan_event
@@ -113,7 +111,7 @@ def bench_batch_concurrency(repeat: int) -> list[tuple[int, float]]:
 
 def bench_planning(repeat: int) -> list[tuple[str, float]]:
     mapping = load_mapping(ROOT / "lambda" / "mapping.json")
-    context = PlanningContext(TaskDefaults("i", "f"), "bench", datetime.now(UTC))
+    context = PlanningContext(TaskDefaults("i", "f"), "bench")
     direct = json.loads((ROOT / "events" / "eventbridge-order-delayed.json").read_text())
     raw = json.loads((ROOT / "events" / "sqs-raw-payloads.json").read_text())["Records"][0]
     cases: dict[str, Callable[[], object]] = {

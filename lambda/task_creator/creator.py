@@ -158,8 +158,6 @@ class TaskCreator:
         context = PlanningContext(
             defaults=self.planning.defaults,
             token_namespace=self.planning.token_namespace,
-            now=self.clock(),
-            schedule_window=self.planning.schedule_window,
         )
         return plan_event(event, self.mapping, context)
 

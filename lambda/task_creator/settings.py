@@ -10,7 +10,7 @@ from pathlib import Path
 
 from task_creator.backoff import BASE_DELAY_SECONDS, MAX_DELAY_SECONDS
 from task_creator.errors import SettingsError
-from task_creator.mapping.limits import DEFAULT_SCHEDULE_WINDOW
+from task_creator.mapping.schedule import DEFAULT_SCHEDULE_WINDOW
 
 BUNDLED_MAPPING_FILE = Path(__file__).resolve().parent.parent / "mapping.json"
 DEFAULT_TOKEN_NAMESPACE = "task-creator"

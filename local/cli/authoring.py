@@ -20,7 +20,7 @@ from local.cli.errors import EXIT_FAILED, EXIT_OK, UsageError
 from local.cli.event_files import EventInput, events_in, read_json_file
 from local.identifiers import LOCAL_CONTACT_FLOW_ID, LOCAL_INSTANCE_ID
 from task_creator.errors import MappingFileError
-from task_creator.mapping.planning import EventPlan, PlanningContext, plan_event
+from task_creator.mapping.planning import EventPlan, PlanningContext, plan_event, preview_at
 from task_creator.mapping.render import TaskDefaults
 from task_creator.mapping.rules import TaskMapping, load_mapping
 from task_creator.settings import BUNDLED_MAPPING_FILE
@@ -74,9 +74,12 @@ def render_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     context = PlanningContext(
         defaults=TaskDefaults(instance_id=args.instance_id, contact_flow_id=args.contact_flow_id or None),
         token_namespace=args.token_namespace,
-        now=datetime.now(UTC),
     )
-    planned = [(item, plan_event(item.event, mapping, context) if item.event else None) for item in inputs]
+    now = datetime.now(UTC)
+    planned = [
+        (item, preview_at(plan_event(item.event, mapping, context), now=now) if item.event else None)
+        for item in inputs
+    ]
     if args.json:
         out.write(json.dumps(json_tasks(planned), indent=2, default=json_value) + "\n")
     else:

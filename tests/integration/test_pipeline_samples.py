@@ -12,7 +12,7 @@ from infra.config import DEFAULT_STACK_NAME
 from local.cli.event_files import events_in, read_json_file
 from local.connect_emulator import ConnectEmulator
 from local.identifiers import LOCAL_CONTACT_FLOW_ID, LOCAL_INSTANCE_ID
-from task_creator.mapping.planning import PlanningContext, plan_event
+from task_creator.mapping.planning import PlanningContext, plan_event, preview_at
 from task_creator.mapping.render import TaskDefaults
 from task_creator.mapping.rules import load_mapping
 from tests.support import EVENTS_DIR, SHIPPED_MAPPING_FILE
@@ -26,13 +26,12 @@ def planned_requests(sample_name: str) -> list[dict[str, object]]:
     context = PlanningContext(
         defaults=TaskDefaults(instance_id=LOCAL_INSTANCE_ID, contact_flow_id=LOCAL_CONTACT_FLOW_ID),
         token_namespace=DEFAULT_STACK_NAME,
-        now=datetime.now(UTC),
     )
     return [
         task.request
         for item in events_in(read_json_file(EVENTS_DIR / sample_name))
         if item.event is not None
-        for task in plan_event(item.event, mapping, context).tasks
+        for task in preview_at(plan_event(item.event, mapping, context), now=datetime.now(UTC)).tasks
     ]
 
 

@@ -3,7 +3,7 @@ and what fails naming the field."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -37,7 +37,7 @@ def request(**fields: Any) -> dict[str, Any]:
 
 
 def check(policy: LimitPolicy = TRUNCATE, /, **fields: Any) -> dict[str, Any]:
-    return enforce_limits(request(**fields), now=NOW, policy=policy)
+    return enforce_limits(request(**fields), policy=policy)
 
 
 def violation(policy: LimitPolicy = TRUNCATE, /, **fields: Any) -> LimitViolation:
@@ -55,7 +55,7 @@ def test_valid_request_passes_unchanged() -> None:
         Attachments=[FILE],
     )
 
-    assert enforce_limits(valid, now=NOW, policy=TRUNCATE) == valid
+    assert enforce_limits(valid, policy=TRUNCATE) == valid
 
 
 def test_limit_violation_is_a_permanent_failure_naming_the_field() -> None:
@@ -101,7 +101,7 @@ def test_limits_count_characters_not_bytes_for_name() -> None:
 def test_truncation_does_not_change_the_request_it_was_given() -> None:
     original = request(Name="x" * 2000)
 
-    enforce_limits(original, now=NOW, policy=TRUNCATE)
+    enforce_limits(original, policy=TRUNCATE)
 
     assert len(original["Name"]) == 2000
 
@@ -217,47 +217,6 @@ def test_references_over_the_byte_budget_fail_counting_multibyte_characters() ->
 
     assert error.field == "References"
     assert "4780 UTF-8 bytes" in error.message
-
-
-# --- ScheduledTime ----------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "scheduled",
-    [NOW, NOW + timedelta(hours=1), NOW + timedelta(days=6)],
-    ids=["now", "in-an-hour", "at-the-window-edge"],
-)
-def test_scheduled_time_within_the_window_passes(scheduled: datetime) -> None:
-    assert check(ScheduledTime=scheduled)["ScheduledTime"] == scheduled
-
-
-def test_scheduled_time_in_the_past_is_rejected() -> None:
-    error = violation(ScheduledTime=NOW - timedelta(seconds=1))
-
-    assert error.field == "ScheduledTime"
-    assert "in the past" in error.message
-
-
-def test_scheduled_time_beyond_the_window_is_rejected() -> None:
-    error = violation(ScheduledTime=NOW + timedelta(days=6, seconds=1))
-
-    assert error.field == "ScheduledTime"
-    assert "more than 6 days ahead" in error.message
-
-
-def test_scheduled_time_window_is_a_policy_setting() -> None:
-    one_day = LimitPolicy(schedule_window=timedelta(days=1))
-
-    assert violation(one_day, ScheduledTime=NOW + timedelta(days=2)).field == "ScheduledTime"
-    assert check(LimitPolicy(schedule_window=timedelta(days=3)), ScheduledTime=NOW + timedelta(days=2))
-
-
-def test_scheduled_time_in_another_offset_is_compared_as_an_instant() -> None:
-    later_in_new_york = datetime(2026, 11, 23, 12, 0, tzinfo=timezone(timedelta(hours=-5)))  # 17:00Z
-    earlier_in_athens = datetime(2026, 11, 23, 16, 0, tzinfo=timezone(timedelta(hours=2)))  # 14:00Z
-
-    assert check(ScheduledTime=later_in_new_york)["ScheduledTime"] == later_in_new_york
-    assert violation(ScheduledTime=earlier_in_athens).field == "ScheduledTime"
 
 
 # --- flow selectors ---------------------------------------------------------------------------------

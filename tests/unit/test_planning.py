@@ -12,7 +12,7 @@ import pytest
 
 from task_creator.errors import LimitViolation, MappingError
 from task_creator.mapping.envelope import CanonicalEvent, event_from_eventbridge, event_from_sqs_record
-from task_creator.mapping.planning import EventPlan, PlanningContext, plan_event
+from task_creator.mapping.planning import EventPlan, PlanningContext, plan_event, preview_at
 from task_creator.mapping.render import TaskDefaults
 from task_creator.mapping.rules import TaskMapping, load_mapping, parse_mapping
 from task_creator.mapping.token import client_token
@@ -25,7 +25,6 @@ NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 CONTEXT = PlanningContext(
     defaults=TaskDefaults(instance_id=INSTANCE_ID, contact_flow_id=DEFAULT_FLOW),
     token_namespace=NAMESPACE,
-    now=NOW,
 )
 
 
@@ -252,7 +251,7 @@ def test_rule_without_event_id_keys_on_the_canonical_id() -> None:
 
 def test_token_namespace_separates_deployments(shipped: TaskMapping) -> None:
     event = event_from_eventbridge(load_event("eventbridge-order-delayed.json"))
-    other = PlanningContext(defaults=CONTEXT.defaults, token_namespace="other-deployment", now=NOW)
+    other = PlanningContext(defaults=CONTEXT.defaults, token_namespace="other-deployment")
 
     assert plan_event(event, shipped, CONTEXT).tasks[0].client_token != (
         plan_event(event, shipped, other).tasks[0].client_token
@@ -284,7 +283,7 @@ def vip_order(**detail: Any) -> CanonicalEvent:
 
 
 def test_a_failing_rule_does_not_stop_the_others(shipped: TaskMapping) -> None:
-    plan = plan_event(vip_order(followUpAt="2026-11-20T09:00:00Z"), shipped, CONTEXT)
+    plan = preview_at(plan_event(vip_order(followUpAt="2026-12-30T09:00:00Z"), shipped, CONTEXT), now=NOW)
 
     assert [task.rule for task in plan.tasks] == ["vip-escalation"]
     (failure,) = plan.failures
@@ -295,20 +294,34 @@ def test_a_failing_rule_does_not_stop_the_others(shipped: TaskMapping) -> None:
     assert plan.matched_rules == ("order-delayed", "vip-escalation")
 
 
+def test_planning_leaves_the_clock_alone(shipped: TaskMapping) -> None:
+    long_past = datetime(2020, 1, 1, 9, 0, tzinfo=UTC)
+
+    plan = plan_event(vip_order(followUpAt=long_past.isoformat()), shipped, CONTEXT)
+
+    assert plan.failures == ()
+    assert requests_by_rule(plan)["order-delayed"]["ScheduledTime"] == long_past
+
+
+def test_a_past_follow_up_is_previewed_as_started_now(shipped: TaskMapping) -> None:
+    plan = preview_at(plan_event(vip_order(followUpAt="2026-11-20T09:00:00Z"), shipped, CONTEXT), now=NOW)
+
+    assert plan.failures == ()
+    assert "ScheduledTime" not in requests_by_rule(plan)["order-delayed"]
+
+
 def test_scheduled_follow_up_inside_the_window_is_planned(shipped: TaskMapping) -> None:
-    plan = plan_event(vip_order(followUpAt="2026-11-25T09:00:00Z"), shipped, CONTEXT)
+    plan = preview_at(plan_event(vip_order(followUpAt="2026-11-25T09:00:00Z"), shipped, CONTEXT), now=NOW)
 
     assert requests_by_rule(plan)["order-delayed"]["ScheduledTime"] == datetime(
         2026, 11, 25, 9, 0, tzinfo=UTC
     )
 
 
-def test_schedule_window_comes_from_the_context(shipped: TaskMapping) -> None:
-    narrow = PlanningContext(
-        defaults=CONTEXT.defaults, token_namespace=NAMESPACE, now=NOW, schedule_window=timedelta(days=1)
-    )
+def test_schedule_window_is_the_one_given(shipped: TaskMapping) -> None:
+    event = vip_order(followUpAt="2026-11-25T09:00:00Z")
 
-    plan = plan_event(vip_order(followUpAt="2026-11-25T09:00:00Z"), shipped, narrow)
+    plan = preview_at(plan_event(event, shipped, CONTEXT), now=NOW, window=timedelta(days=1))
 
     assert [failure.rule for failure in plan.failures] == ["order-delayed"]
 

@@ -34,7 +34,7 @@ ATTRIBUTE_KEYS = st.from_regex(r"[A-Za-z0-9_-]{1,12}", fullmatch=True)
 
 
 def checked(**fields: Any) -> dict[str, Any]:
-    return enforce_limits({**BASE_REQUEST, **fields}, now=NOW, policy=LimitPolicy())
+    return enforce_limits({**BASE_REQUEST, **fields}, policy=LimitPolicy())
 
 
 def utf8_size(text: str) -> int:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from task_creator.errors import LimitViolation
@@ -25,7 +24,6 @@ SEGMENT_ATTRIBUTE_NAME_MAX_CHARS = 128
 REFERENCE_TYPES_AT_CREATION = frozenset({"URL", "NUMBER", "STRING", "DATE", "EMAIL"})
 ATTACHMENTS_MIN, ATTACHMENTS_MAX = 1, 5
 FLOW_SELECTORS = ("ContactFlowId", "QuickConnectId", "TaskTemplateId")
-DEFAULT_SCHEDULE_WINDOW = timedelta(days=6)
 ID_MAX_CHARS = {
     "InstanceId": 100,
     "ContactFlowId": 500,
@@ -40,14 +38,16 @@ Oversize = Literal["truncate", "fail"]
 
 @dataclass(frozen=True)
 class LimitPolicy:
-    """How to treat a request that is too big, and the scheduling window."""
+    """How to treat a request that is too big."""
 
     oversize: Oversize = "truncate"
-    schedule_window: timedelta = DEFAULT_SCHEDULE_WINDOW
 
 
-def enforce_limits(request: Mapping[str, Any], *, now: datetime, policy: LimitPolicy) -> dict[str, Any]:
-    """The request, with over-long Name/Description truncated (or LimitViolation), checked in full."""
+def enforce_limits(request: Mapping[str, Any], *, policy: LimitPolicy) -> dict[str, Any]:
+    """The request, with over-long Name/Description truncated (or LimitViolation), checked in full.
+
+    Everything but the clock: ``ScheduledTime`` against now is ``schedule.schedule_request``'s, applied
+    after the ledger."""
     checked = dict(request)
     for field, limit in (("Name", NAME_MAX_CHARS), ("Description", DESCRIPTION_MAX_CHARS)):
         if field in checked:
@@ -56,7 +56,6 @@ def enforce_limits(request: Mapping[str, Any], *, now: datetime, policy: LimitPo
     _check_flow_selectors(checked)
     _check_attributes(checked.get("Attributes"))
     _check_references(checked.get("References"))
-    _check_scheduled_time(checked.get("ScheduledTime"), now=now, window=policy.schedule_window)
     _check_attachments(checked.get("Attachments"))
     return checked
 
@@ -117,15 +116,6 @@ def _check_references(references: Mapping[str, Any] | None) -> None:
         total += len(name.encode("utf-8")) + len(str(value).encode("utf-8"))
     if total > REFERENCES_MAX_BYTES:
         raise LimitViolation("References", f"{total} UTF-8 bytes in all, the limit is {REFERENCES_MAX_BYTES}")
-
-
-def _check_scheduled_time(scheduled: datetime | None, *, now: datetime, window: timedelta) -> None:
-    if scheduled is None:
-        return
-    if scheduled < now:
-        raise LimitViolation("ScheduledTime", "is in the past")
-    if scheduled > now + window:
-        raise LimitViolation("ScheduledTime", f"is more than {window.days} days ahead")
 
 
 def _check_attachments(attachments: list[Any] | None) -> None:

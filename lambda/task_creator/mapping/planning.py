@@ -1,20 +1,23 @@
 """One canonical event -> the tasks to create (one per matching rule) and the rules that cannot render.
 
-Pure: matching, rendering, the ClientToken and Connect's limits, with no I/O. The handler, the CLI's
+Pure: matching, rendering, the ClientToken and Connect's limits, with no I/O. The order of work per rule
+is identity, ClientToken, request, static limits; what depends on the clock (``ScheduledTime``) is left
+to ``schedule.schedule_request``, after the ledger has said the task is new. The handler, the CLI's
 ``render`` command and the tests all go through here, so what users preview is what the function sends.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from task_creator.errors import PermanentFailure, TaskCreatorError
 from task_creator.mapping.envelope import CanonicalEvent
-from task_creator.mapping.limits import DEFAULT_SCHEDULE_WINDOW, LimitPolicy, enforce_limits
+from task_creator.mapping.limits import LimitPolicy, enforce_limits
 from task_creator.mapping.render import TaskDefaults, render_identity, render_request
 from task_creator.mapping.rules import MappingRule, TaskMapping
+from task_creator.mapping.schedule import DEFAULT_SCHEDULE_WINDOW, PastScheduledTime, schedule_request
 from task_creator.mapping.token import client_token
 
 
@@ -24,19 +27,19 @@ class PlanningContext:
 
     defaults: TaskDefaults
     token_namespace: str
-    now: datetime
-    schedule_window: timedelta = DEFAULT_SCHEDULE_WINDOW
 
 
 @dataclass(frozen=True)
 class PlannedTask:
-    """A request ready for Connect (ClientToken included) and where it came from."""
+    """A request ready for Connect (ClientToken included) and where it came from; its ScheduledTime is
+    still to be checked against the clock (``past_scheduled_time`` says what to do when it has passed)."""
 
     rule: str
     event_id: str
     identity: str
     client_token: str
     request: dict[str, Any]
+    past_scheduled_time: PastScheduledTime = "start-now"
 
 
 @dataclass(frozen=True)
@@ -83,14 +86,30 @@ def plan_task(
     rule: MappingRule, event: CanonicalEvent, envelope: dict[str, Any], context: PlanningContext
 ) -> PlannedTask:
     identity = render_identity(rule, envelope, event.id)
-    request = render_request(rule, envelope, context.defaults)
-    policy = LimitPolicy(oversize=rule.oversize, schedule_window=context.schedule_window)
-    request = enforce_limits(request, now=context.now, policy=policy)
     token = client_token(context.token_namespace, rule.name, identity)
+    request = render_request(rule, envelope, context.defaults)
+    request = enforce_limits(request, policy=LimitPolicy(oversize=rule.oversize))
     return PlannedTask(
         rule=rule.name,
         event_id=event.id,
         identity=identity,
         client_token=token,
         request={**request, "ClientToken": token},
+        past_scheduled_time=rule.past_scheduled_time,
     )
+
+
+def preview_at(plan: EventPlan, *, now: datetime, window: timedelta = DEFAULT_SCHEDULE_WINDOW) -> EventPlan:
+    """``plan`` as the function would send it at ``now`` if none of its tasks existed yet: each task's
+    ScheduledTime checked against the clock, a task that may not be sent moved to the failures."""
+    tasks: list[PlannedTask] = []
+    failures = list(plan.failures)
+    for task in plan.tasks:
+        try:
+            scheduled = schedule_request(task.request, now=now, window=window, past=task.past_scheduled_time)
+        except PermanentFailure as error:
+            error.rule = task.rule
+            failures.append(RuleFailure(rule=task.rule, error=error))
+            continue
+        tasks.append(replace(task, request=scheduled.request))
+    return replace(plan, tasks=tuple(tasks), failures=tuple(failures))

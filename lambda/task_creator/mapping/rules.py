@@ -25,13 +25,14 @@ from task_creator.mapping.limits import (
     Oversize,
 )
 from task_creator.mapping.patterns import EventPattern, PatternError
+from task_creator.mapping.schedule import PAST_SCHEDULED_TIME_CHOICES, PastScheduledTime
 from task_creator.mapping.task_fields import SEGMENT_VALUE_KINDS, TASK_FIELDS, FieldKind
 from task_creator.mapping.templates import Template, TemplateError, compile_template
 
 Unmatched = Literal["dead-letter", "ignore"]
 RULE_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # used with fullmatch
 TOP_LEVEL_KEYS = frozenset({"$schema", "description", "rules", "unmatched"})
-RULE_KEYS = frozenset({"name", "description", "match", "eventId", "task", "oversize"})
+RULE_KEYS = frozenset({"name", "description", "match", "eventId", "task", "oversize", "pastScheduledTime"})
 UNMATCHED_CHOICES: tuple[Unmatched, ...] = ("dead-letter", "ignore")
 OVERSIZE_CHOICES: tuple[Oversize, ...] = ("truncate", "fail")
 ATTACHMENT_KEYS = frozenset({"FileName", "S3Url"})
@@ -49,6 +50,7 @@ class MappingRule:
     compiled_task: dict[str, Any]
     event_id: Template | None
     oversize: Oversize
+    past_scheduled_time: PastScheduledTime = "start-now"
 
     def matches(self, event: AbcMapping[str, Any]) -> bool:
         return self.pattern.matches(event)
@@ -140,6 +142,12 @@ def _parse_rule(raw: Any, index: int) -> tuple[MappingRule | None, list[str]]:
     oversize = raw.get("oversize", "truncate")
     if oversize not in OVERSIZE_CHOICES:
         problems.append(f"{label}: 'oversize' must be one of {list(OVERSIZE_CHOICES)}, got {oversize!r}")
+    past_scheduled_time = raw.get("pastScheduledTime", "start-now")
+    if past_scheduled_time not in PAST_SCHEDULED_TIME_CHOICES:
+        problems.append(
+            f"{label}: 'pastScheduledTime' must be one of {list(PAST_SCHEDULED_TIME_CHOICES)},"
+            f" got {past_scheduled_time!r}"
+        )
     event_id = _compile_event_id(raw["eventId"], label, problems) if "eventId" in raw else None
     task = raw.get("task")
     compiled_task: dict[str, Any] = {}
@@ -158,6 +166,7 @@ def _parse_rule(raw: Any, index: int) -> tuple[MappingRule | None, list[str]]:
             compiled_task=compiled_task,
             event_id=event_id,
             oversize=oversize,
+            past_scheduled_time=past_scheduled_time,
         ),
         [],
     )

@@ -83,7 +83,9 @@ def test_invalid_parameters_caught_by_botocore_are_permanent_and_do_not_echo_val
         "AWS_ENDPOINT_URL_CONNECT", "http://127.0.0.1:9"
     )  # never reached: botocore refuses first
     with pytest.raises(ConnectRejected) as raised:
-        ConnectTasks(make_connect_client(AWS_CLIENT_CONFIG)).start_task({**REQUEST, "Attributes": {"secret": 12345678}})
+        ConnectTasks(make_connect_client(AWS_CLIENT_CONFIG)).start_task(
+            {**REQUEST, "Attributes": {"secret": 12345678}}
+        )
     assert raised.value.error_type == "ParamValidationError"
     assert "12345678" not in raised.value.message
 
