@@ -195,9 +195,16 @@ def test_each_sample_invocation_is_recognised(sample: str, kind: InvocationKind)
     assert invocation_kind(load_event(sample)) is kind
 
 
-def test_fifo_is_recognised_by_message_group_even_without_fifo_suffix() -> None:
+def test_a_fair_queue_message_group_does_not_make_a_standard_queue_fifo() -> None:
     record = sqs_record({"k": 1})
-    record["attributes"]["MessageGroupId"] = "group-1"
+    record["attributes"]["MessageGroupId"] = "tenant-1"  # SQS fair queues set it on standard queues
+
+    assert invocation_kind({"Records": [record]}) is InvocationKind.SQS
+
+
+def test_fifo_is_recognised_by_the_queue_arn() -> None:
+    record = sqs_record({"k": 1})
+    record["eventSourceARN"] = "arn:aws:sqs:eu-west-1:123456789012:orders.fifo"
 
     assert invocation_kind({"Records": [record]}) is InvocationKind.SQS_FIFO
 

@@ -193,8 +193,8 @@ def _is_sqs_record(record: Any) -> bool:
 
 
 def _is_fifo_record(record: Mapping[str, Any]) -> bool:
-    arn = str(record.get("eventSourceARN") or "")
-    return arn.endswith(".fifo") or "MessageGroupId" in _dict(record.get("attributes"))
+    # Only a FIFO queue's ARN says FIFO: SQS fair queues put MessageGroupId on standard-queue messages.
+    return str(record.get("eventSourceARN") or "").endswith(".fifo")
 
 
 def looks_like_envelope(value: Any) -> bool:
