@@ -25,7 +25,9 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from task_creator.creator import Delivery, EventReport, TaskCreator
+from task_creator.errors import TaskCreatorError, UnexpectedError
 from task_creator.mapping.envelope import event_from_sqs_record
+from task_creator.observability import log_unexpected
 
 
 class SqsBatchRunner:
@@ -57,9 +59,15 @@ class SqsBatchRunner:
     def _record_processor(self, deadline: float) -> Callable[[SQSRecord], EventReport]:
         def process_record(record: SQSRecord) -> EventReport:
             raw = record.raw_event
-            return self.creator.process(
-                sqs_delivery(raw), lambda: event_from_sqs_record(raw), deadline=deadline
-            )
+            delivery = sqs_delivery(raw)
+            try:
+                return self.creator.process(delivery, lambda: event_from_sqs_record(raw), deadline=deadline)
+            except TaskCreatorError:
+                raise  # logged and counted by the creator
+            except Exception as error:
+                # The batch utility would swallow it silently: say what it was, then let it be retried.
+                log_unexpected(delivery.message_id, "", error)
+                raise UnexpectedError(f"{type(error).__name__} while processing the record") from None
 
         return process_record
 

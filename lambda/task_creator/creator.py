@@ -1,9 +1,10 @@
-"""Turns one delivered event into Connect tasks, and decides what happens to the record on failure.
+"""Runs one delivered event: plan its tasks, create each once, and carry out what ``decision`` says.
 
-- every matching rule's task is started (through the ledger when there is one, at most once per token);
-- a transient failure anywhere: the record is retried (its visibility extended with backoff); tasks
-  already created are not created twice on the retry (same ClientToken, ledger);
-- otherwise a permanent failure anywhere: the original body goes to the DLQ with the reason, at once.
+Per rule, in this order: identity and ClientToken (planning), then "is this token done already?" (the
+in-flight tasks of this container, then the ledger), and only then the checks that depend on the clock
+(``ScheduledTime``) and the Connect call. Every failure is logged and counted on every attempt. A record
+is dead-lettered once: after the DLQ write succeeds its source message is deleted at once, so a timeout
+later in the invocation cannot bring it back for a second dead letter.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn, Protocol
@@ -19,20 +22,25 @@ from task_creator.adapters.dead_letters import DeadLetter, DeadLetterQueue
 from task_creator.adapters.ingest_queue import IngestQueue
 from task_creator.adapters.ledger import TaskLedger
 from task_creator.backoff import RetryBackoff
+from task_creator.decision import RETRIES_EXHAUSTED, Action, Attempt, Decision, decide
 from task_creator.errors import (
     ConnectThrottled,
     DeadLetterUnavailable,
     InvocationDeadline,
+    MalformedEvent,
     PermanentFailure,
     TaskCreatorError,
     TransientFailure,
+    UnexpectedError,
     UnmatchedEvent,
 )
+from task_creator.in_flight import InFlightTasks
 from task_creator.mapping.envelope import CanonicalEvent
 from task_creator.mapping.planning import EventPlan, PlannedTask, PlanningContext, RuleFailure, plan_event
 from task_creator.mapping.render import TaskDefaults
 from task_creator.mapping.rules import TaskMapping
-from task_creator.observability import Metric, Outcome, TaskMetrics, logger
+from task_creator.mapping.schedule import schedule_request
+from task_creator.observability import Metric, Outcome, TaskMetrics, log_failure, log_outcome, log_unexpected
 from task_creator.rate_limit import TokenBucket
 
 
@@ -107,7 +115,8 @@ class TaskCreator:
         ingest_queue: IngestQueue | None = None,
         limiter: TokenBucket | None = None,
         backoff: RetryBackoff | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        max_receive_count: int | None = None,
+        clock: Callable[[], datetime] | None = None,
         rng: random.Random | None = None,
     ) -> None:
         self.mapping = mapping
@@ -119,47 +128,56 @@ class TaskCreator:
         self.ingest_queue = ingest_queue
         self.limiter = limiter
         self.backoff = backoff or RetryBackoff()
-        self.clock = clock
+        self.max_receive_count = max_receive_count
+        self.clock = clock or _utc_now
         self.rng = rng or random.Random()
+        self.in_flight = InFlightTasks()
 
     def process(
         self, delivery: Delivery, read: Callable[[], CanonicalEvent], *, deadline: float
     ) -> EventReport:
-        """Create the event's tasks. Raises TransientFailure when the record must be retried."""
+        """Create the event's tasks. Raises TransientFailure (logged already) when the record must be
+        retried; any other outcome returns."""
+        attempt = Attempt(
+            receive_count=delivery.receive_count,
+            max_receive_count=self.max_receive_count if delivery.receipt_handle else None,
+        )
         try:
             event = read()
+            plan = self.plan(event)
         except PermanentFailure as error:
-            return self._dead_letter(delivery, delivery.message_id, [RuleFailure(rule="", error=error)])
-        plan = self.plan(event)
+            return self._settle(delivery, delivery.message_id, attempt, permanent=[RuleFailure("", error)])
+        except Exception as error:
+            unreadable = MalformedEvent(f"the event could not be read: {type(error).__name__}")
+            log_unexpected(delivery.message_id, "", error)
+            return self._settle(
+                delivery, delivery.message_id, attempt, permanent=[RuleFailure("", unreadable)]
+            )
         if plan.unmatched:
             if self.mapping.unmatched == "ignore":
-                logger.info(
-                    "no rule matches; ignored",
-                    extra={
-                        "correlation_id": event.id,
-                        "event_id": event.id,
-                        "outcome": Outcome.IGNORED.value,
-                    },
-                )
+                log_outcome(event.id, "", Outcome.IGNORED, "no rule matches; ignored")
                 return EventReport(event_id=event.id, ignored=True)
             unmatched = UnmatchedEvent(
                 f"no mapping rule matches source {event.source!r} detail-type {event.detail_type!r}"
             )
-            return self._dead_letter(delivery, event.id, [RuleFailure(rule="", error=unmatched)])
+            return self._settle(delivery, event.id, attempt, permanent=[RuleFailure("", unmatched)])
         created, permanent, transient = self._start_all(plan, deadline)
-        permanent = [*plan.failures, *permanent]
-        if transient:
-            self._retry_later(delivery, event.id, transient)
-        if permanent:
-            return self._dead_letter(delivery, event.id, permanent, created=created)
-        return EventReport(event_id=event.id, tasks=tuple(created))
+        return self._settle(
+            delivery,
+            event.id,
+            attempt,
+            created=created,
+            permanent=[*plan.failures, *permanent],
+            transient=transient,
+        )
 
     def plan(self, event: CanonicalEvent) -> EventPlan:
         context = PlanningContext(
-            defaults=self.planning.defaults,
-            token_namespace=self.planning.token_namespace,
+            defaults=self.planning.defaults, token_namespace=self.planning.token_namespace
         )
         return plan_event(event, self.mapping, context)
+
+    # --- creating tasks ---------------------------------------------------------------------------
 
     def _start_all(
         self, plan: EventPlan, deadline: float
@@ -171,7 +189,7 @@ class TaskCreator:
             try:
                 if time.monotonic() > deadline:
                     # Too close to the invocation's timeout: a call cut off by it would fail the whole batch.
-                    raise InvocationDeadline("no time left in this invocation to call Connect")
+                    raise InvocationDeadline("no time left in this invocation to start the task")
                 created.append(self._start(task, deadline))
             except PermanentFailure as error:
                 error.rule = task.rule
@@ -179,38 +197,80 @@ class TaskCreator:
             except TransientFailure as error:
                 error.rule = task.rule
                 transient.append(RuleFailure(rule=task.rule, error=error))
+            except Exception as error:
+                log_unexpected(task.event_id, task.rule, error)
+                surprise = UnexpectedError(f"{type(error).__name__} while starting the task", rule=task.rule)
+                transient.append(RuleFailure(rule=task.rule, error=surprise))
         return created, permanent, transient
 
     def _start(self, task: PlannedTask, deadline: float) -> CreatedTask:
-        def call_connect(request: Mapping[str, Any]) -> str:
+        """The task, created once: a token already in flight here waits for it; the ledger skips a token
+        done before; only a new task is checked against the clock and sent."""
+        claim = self.in_flight.claim(task.client_token)
+        if claim.leader:
+            try:
+                contact_id, duplicate = self._create_once(task, deadline)
+            except BaseException as error:
+                self.in_flight.settle(task.client_token, contact_id=None, error=error)
+                raise
+            self.in_flight.settle(task.client_token, contact_id=contact_id, error=None)
+        else:
+            contact_id, duplicate = self._wait_for(claim.future, deadline), True
+        self.metrics.count(Metric.DUPLICATES_SKIPPED if duplicate else Metric.TASKS_CREATED, task.rule)
+        outcome = Outcome.DUPLICATE if duplicate else Outcome.CREATED
+        log_outcome(
+            task.event_id,
+            task.rule,
+            outcome,
+            "duplicate skipped" if duplicate else "task created",
+            client_token=task.client_token,
+            contact_id=contact_id,
+        )
+        return CreatedTask(
+            rule=task.rule, client_token=task.client_token, contact_id=contact_id, duplicate=duplicate
+        )
+
+    def _create_once(self, task: PlannedTask, deadline: float) -> tuple[str, bool]:
+        started_late = False
+
+        def create() -> str:
+            nonlocal started_late
+            scheduled = schedule_request(
+                task.request,
+                now=self.clock(),
+                window=self.planning.schedule_window,
+                past=task.past_scheduled_time,
+            )
+            started_late = scheduled.started_late
             self._take_rate_token(deadline)
             try:
-                return self.connect.start_task(request)
+                return self.connect.start_task(scheduled.request)
             except ConnectThrottled:
                 self.metrics.count(Metric.THROTTLES, task.rule)
                 raise
 
         if self.ledger is not None:
-            entry = self.ledger.start_once(task.client_token, task.request, call_connect)
+            entry = self.ledger.start_once(task.client_token, create)
             contact_id, duplicate = entry.contact_id, entry.duplicate
         else:
-            contact_id, duplicate = call_connect(task.request), False
-        self.metrics.count(Metric.DUPLICATES_SKIPPED if duplicate else Metric.TASKS_CREATED, task.rule)
-        outcome = Outcome.DUPLICATE if duplicate else Outcome.CREATED
-        logger.info(
-            "duplicate skipped" if duplicate else "task created",
-            extra={
-                "correlation_id": task.event_id,
-                "event_id": task.event_id,
-                "rule": task.rule,
-                "client_token": task.client_token,
-                "contact_id": contact_id,
-                "outcome": outcome.value,
-            },
-        )
-        return CreatedTask(
-            rule=task.rule, client_token=task.client_token, contact_id=contact_id, duplicate=duplicate
-        )
+            contact_id, duplicate = create(), False
+        if started_late:
+            self.metrics.count(Metric.SCHEDULES_STARTED_LATE, task.rule)
+            log_outcome(
+                task.event_id,
+                task.rule,
+                Outcome.CREATED,
+                "ScheduledTime had passed: the task was started now, without it",
+                client_token=task.client_token,
+                level="warning",
+            )
+        return contact_id, duplicate
+
+    def _wait_for(self, future: Future[str], deadline: float) -> str:
+        try:
+            return future.result(timeout=max(0.0, deadline - time.monotonic()))
+        except FutureTimeout:
+            raise InvocationDeadline("the same task is still being created in this invocation") from None
 
     def _take_rate_token(self, deadline: float) -> None:
         if self.limiter is None:
@@ -218,62 +278,83 @@ class TaskCreator:
         if not self.limiter.acquire(timeout=max(0.0, deadline - time.monotonic())):
             raise ConnectThrottled("local Connect rate limit: no call slot before the invocation deadline")
 
-    def _dead_letter(
+    # --- what happens to the record --------------------------------------------------------------
+
+    def _settle(
         self,
         delivery: Delivery,
         event_id: str,
-        failures: list[RuleFailure],
+        attempt: Attempt,
         *,
         created: list[CreatedTask] | None = None,
+        permanent: list[RuleFailure] | None = None,
+        transient: list[RuleFailure] | None = None,
     ) -> EventReport:
-        """Send the original body and the reason to the DLQ; if that fails, retry the record instead."""
-        first = failures[0].error
-        reason = "; ".join(f"[{f.rule}] {f.error.message}" if f.rule else f.error.message for f in failures)
+        decision = decide(permanent=permanent or [], transient=transient or [], attempt=attempt)
+        self._record_failures(event_id, decision, permanent or [], transient or [])
+        tasks = tuple(created or ())
+        if decision.action is Action.DONE:
+            return EventReport(event_id=event_id, tasks=tasks)
+        if decision.action is Action.RETRY:
+            self._retry_later(delivery, decision.reasons[0].error)
         try:
-            if self.dead_letters is None:
-                raise DeadLetterUnavailable("DLQ_URL is not set: the record stays on its queue")
-            self.dead_letters.send(
-                DeadLetter(
-                    body=delivery.body,
-                    error_type=first.error_type,
-                    error_message=reason,
-                    rule=",".join(sorted({f.rule for f in failures if f.rule})),
-                    event_id=event_id,
-                    source_arn=delivery.source_arn,
-                    failed_at=self.clock(),
-                    original_attributes=delivery.message_attributes,
-                    message_group_id=delivery.message_group_id,
-                    deduplication_key=delivery.message_id,
-                )
-            )
+            self._dead_letter(delivery, event_id, decision)
         except DeadLetterUnavailable as unavailable:
-            self._retry_later(delivery, event_id, [RuleFailure(rule="", error=unavailable)])
-        for failure in failures:
-            self.metrics.count(Metric.PERMANENT_FAILURES, failure.rule or None)
-            self._log_outcome(event_id, failure.rule, Outcome.DEAD_LETTER, failure.error)
+            self.metrics.count(Metric.TRANSIENT_FAILURES, None)
+            log_failure(event_id, "", Outcome.RETRY, unavailable, failure="transient")
+            self._retry_later(delivery, unavailable)
         return EventReport(
-            event_id=event_id, tasks=tuple(created or ()), dead_letter_reason=f"{first.error_type}: {reason}"
+            event_id=event_id,
+            tasks=tasks,
+            dead_letter_reason=f"{decision.error_type}: {decision.error_message}",
         )
 
-    def _retry_later(self, delivery: Delivery, event_id: str, failures: list[RuleFailure]) -> NoReturn:
-        """Count and log the failures, push the record's next attempt back, and raise the first one."""
-        for failure in failures:
+    def _record_failures(
+        self,
+        event_id: str,
+        decision: Decision,
+        permanent: list[RuleFailure],
+        transient: list[RuleFailure],
+    ) -> None:
+        """Log and count every failure of this attempt, whatever happens to the record."""
+        outcome = Outcome.DEAD_LETTER if decision.action is Action.DEAD_LETTER else Outcome.RETRY
+        for failure in permanent:
+            self.metrics.count(Metric.PERMANENT_FAILURES, failure.rule or None)
+            log_failure(event_id, failure.rule, outcome, failure.error, failure="permanent")
+        for failure in transient:
             self.metrics.count(Metric.TRANSIENT_FAILURES, failure.rule or None)
-            self._log_outcome(event_id, failure.rule, Outcome.RETRY, failure.error)
+            log_failure(event_id, failure.rule, outcome, failure.error, failure="transient")
+        if decision.error_type == RETRIES_EXHAUSTED:
+            self.metrics.count(Metric.RETRIES_EXHAUSTED, None)
+
+    def _dead_letter(self, delivery: Delivery, event_id: str, decision: Decision) -> None:
+        """The original body and the reason to the DLQ, then the source message deleted at once."""
+        if self.dead_letters is None:
+            raise DeadLetterUnavailable("DLQ_URL is not set: the record stays on its queue")
+        self.dead_letters.send(
+            DeadLetter(
+                body=delivery.body,
+                error_type=decision.error_type or "PermanentFailure",
+                error_message=decision.error_message,
+                rule=",".join(sorted({f.rule for f in decision.reasons if f.rule})),
+                event_id=event_id,
+                source_arn=delivery.source_arn,
+                failed_at=self.clock(),
+                original_attributes=delivery.message_attributes,
+                message_group_id=delivery.message_group_id,
+                deduplication_key=delivery.message_id,
+            )
+        )
+        if self.ingest_queue is not None and delivery.receipt_handle:
+            self.ingest_queue.delete(delivery.source_arn, delivery.receipt_handle)
+
+    def _retry_later(self, delivery: Delivery, error: TaskCreatorError) -> NoReturn:
+        """Push the record's next attempt back, and raise so the batch reports it as failed."""
         if self.ingest_queue is not None and delivery.receipt_handle:
             delay = self.backoff.delay_seconds(delivery.receive_count, self.rng)
             self.ingest_queue.delay_retry(delivery.source_arn, delivery.receipt_handle, delay)
-        raise failures[0].error
+        raise error
 
-    def _log_outcome(self, event_id: str, rule: str, outcome: Outcome, error: TaskCreatorError) -> None:
-        logger.warning(
-            "dead-lettered" if outcome is Outcome.DEAD_LETTER else "will retry",
-            extra={
-                "correlation_id": event_id,
-                "event_id": event_id,
-                "rule": rule or None,
-                "error_type": error.error_type,
-                "error": error.message,
-                "outcome": outcome.value,
-            },
-        )
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 import boto3
 from botocore.config import Config
@@ -75,9 +76,10 @@ def build_dependencies(
     *,
     clients: AwsClients | None = None,
     mapping: TaskMapping | None = None,
-    **creator_options: Any,
+    clock: Callable[[], datetime] | None = None,
 ) -> Dependencies:
-    """Wire everything from ``settings``; ``clients``/``mapping`` override what would be built."""
+    """Wire everything from ``settings``; ``clients``/``mapping``/``clock`` override what would be
+    built (the offline runtime and the tests hand in their own)."""
     clients = clients or default_clients(settings)
     mapping = mapping or load_mapping(settings.mapping_file)
     metrics = TaskMetrics(namespace=settings.metrics_namespace, service=settings.service_name)
@@ -107,6 +109,8 @@ def build_dependencies(
         ingest_queue=IngestQueue(clients.sqs),
         limiter=TokenBucket(settings.connect_calls_per_second) if settings.connect_calls_per_second else None,
         backoff=RetryBackoff(settings.retry_base_delay_seconds, settings.retry_max_delay_seconds),
+        max_receive_count=settings.max_receive_count,
+        clock=clock,
     )
     executor = ThreadPoolExecutor(max_workers=settings.max_parallel_calls, thread_name_prefix="task-creator")
     return Dependencies(

@@ -100,9 +100,22 @@ class InvocationDeadline(TransientFailure):
 
 
 class LedgerUnavailable(TransientFailure):
-    """The idempotency ledger could not be read or written, or the same task is in progress elsewhere."""
+    """The idempotency ledger could not be read or written."""
 
     error_type = "LedgerUnavailable"
+
+
+class TaskInProgress(TransientFailure):
+    """Another invocation is creating the same task (same ClientToken) right now: ask again later."""
+
+    error_type = "TaskInProgress"
+
+
+class UnexpectedError(TransientFailure):
+    """An exception no code path expected while calling out (a bug, or a library's surprise). Retried;
+    on the record's last attempt it is dead-lettered as RetriesExhausted with this as the reason."""
+
+    error_type = "UnexpectedError"
 
 
 class DeadLetterUnavailable(TransientFailure):

@@ -1,6 +1,8 @@
 """Logging and metrics. Logs carry the event id, rule, ClientToken, ContactId and outcome; never task content.
 
-Metrics (EMF, Count): TasksCreated, DuplicatesSkipped, PermanentFailures, TransientFailures, Throttles.
+Metrics (EMF, Count): TasksCreated, DuplicatesSkipped, PermanentFailures, TransientFailures, Throttles,
+SchedulesStartedLate (a task sent without its ScheduledTime, which had passed), RetriesExhausted (records
+the function dead-lettered on their last attempt).
 Each is emitted twice per invocation: with the ``service`` dimension only (totals, what alarms watch) and
 with ``service`` + ``rule``.
 """
@@ -9,12 +11,15 @@ from __future__ import annotations
 
 import os
 import threading
+import traceback
 from collections import Counter
 from enum import Enum
+from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
+from task_creator.errors import TaskCreatorError
 from task_creator.settings import DEFAULT_SERVICE_NAME
 
 logger = Logger(service=os.getenv("POWERTOOLS_SERVICE_NAME") or DEFAULT_SERVICE_NAME)
@@ -28,6 +33,8 @@ class Metric(Enum):
     PERMANENT_FAILURES = "PermanentFailures"
     TRANSIENT_FAILURES = "TransientFailures"
     THROTTLES = "Throttles"
+    SCHEDULES_STARTED_LATE = "SchedulesStartedLate"
+    RETRIES_EXHAUSTED = "RetriesExhausted"
 
 
 class Outcome(Enum):
@@ -74,3 +81,47 @@ class TaskMetrics:
         for metric, value in counts.items():
             emf.add_metric(name=metric.value, unit=MetricUnit.Count, value=value)
         emf.flush_metrics()
+
+
+def log_outcome(
+    event_id: str,
+    rule: str,
+    outcome: Outcome,
+    message: str,
+    *,
+    level: str = "info",
+    **fields: Any,
+) -> None:
+    extra = {"correlation_id": event_id, "event_id": event_id, "rule": rule or None, "outcome": outcome.value}
+    getattr(logger, level)(message, extra={**extra, **fields})
+
+
+def log_failure(event_id: str, rule: str, outcome: Outcome, error: TaskCreatorError, *, failure: str) -> None:
+    message = "dead-lettered" if outcome is Outcome.DEAD_LETTER else "will retry"
+    log_outcome(
+        event_id,
+        rule,
+        outcome,
+        f"{failure} failure; {message}",
+        level="warning",
+        failure=failure,
+        error_type=error.error_type,
+        error=error.message,
+    )
+
+
+def log_unexpected(event_id: str, rule: str, error: BaseException) -> None:
+    """An exception no code path expected: its type and where it was raised, never its message (which
+    may quote the event)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    where = f"{frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno}" if frames else "?"
+    logger.error(
+        "unexpected exception",
+        extra={
+            "correlation_id": event_id,
+            "event_id": event_id,
+            "rule": rule or None,
+            "exception_type": type(error).__name__,
+            "raised_at": where,
+        },
+    )

@@ -4,6 +4,9 @@ Connect's own ClientToken window for StartTaskContact is undocumented, so the le
 replay days later safe: a key seen before skips the Connect call and reports the stored ContactId. The
 key is the ClientToken, itself derived from (namespace, rule, identity). A record left IN_PROGRESS by a
 timed-out invocation expires with that invocation (the Lambda context is registered per invocation).
+
+``start`` runs only when the token is new, so whatever it checks (the clock-dependent ScheduledTime) is
+never checked again for a task that exists.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from task_creator.errors import LedgerUnavailable
+from task_creator.errors import LedgerUnavailable, TaskInProgress
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
@@ -32,7 +35,7 @@ if TYPE_CHECKING:
 
 _DUPLICATE_FLAG = "__duplicate__"
 
-StartTask = Callable[[Mapping[str, Any]], str]
+StartTask = Callable[[], str]
 
 
 @dataclass(frozen=True)
@@ -69,11 +72,12 @@ class TaskLedger:
         """Bound IN_PROGRESS records by this invocation's remaining time (call once per invocation)."""
         self._config.register_lambda_context(context)
 
-    def start_once(self, client_token: str, request: Mapping[str, Any], start: StartTask) -> LedgerEntry:
+    def start_once(self, client_token: str, start: StartTask) -> LedgerEntry:
+        """``start()`` (which returns the ContactId) unless the token is in the ledger already."""
         try:
-            stored = self._start_once(ledger_key={"clientToken": client_token}, request=request, start=start)
+            stored = self._start_once(ledger_key={"clientToken": client_token}, start=start)
         except IdempotencyAlreadyInProgressError:
-            raise LedgerUnavailable("the same task is being created by another invocation") from None
+            raise TaskInProgress("the same task is being created by another invocation right now") from None
         except IdempotencyPersistenceLayerError as error:
             raise LedgerUnavailable(
                 f"idempotency ledger unavailable: {type(error.__cause__).__name__}"
@@ -81,10 +85,8 @@ class TaskLedger:
         return LedgerEntry(contact_id=str(stored["ContactId"]), duplicate=bool(stored.get(_DUPLICATE_FLAG)))
 
 
-def _start_and_record(
-    *, ledger_key: Mapping[str, str], request: Mapping[str, Any], start: StartTask
-) -> dict[str, str]:
-    return {"ContactId": start(request)}
+def _start_and_record(*, ledger_key: Mapping[str, str], start: StartTask) -> dict[str, str]:
+    return {"ContactId": start()}
 
 
 def _mark_duplicate(response: Any, idempotent_data: DataRecord) -> Any:

@@ -7,6 +7,7 @@ import json
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from moto import mock_aws
 
 from task_creator.dependencies import AwsClients, Dependencies, build_dependencies
 from task_creator.errors import TaskCreatorError
+from task_creator.mapping.rules import TaskMapping
 from task_creator.observability import logger
 from task_creator.settings import Settings
 
@@ -34,7 +36,7 @@ def sample(name: str) -> Any:
 class LambdaContext(PowertoolsLambdaContext):
     """The context Lambda passes, with a settable remaining time."""
 
-    def __init__(self, remaining_millis: int = 60_000) -> None:
+    def __init__(self, remaining_millis: int = 300_000) -> None:
         self._function_name = "task-creator"
         self._function_version = "$LATEST"
         self._invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:task-creator"
@@ -115,7 +117,13 @@ def function(monkeypatch: pytest.MonkeyPatch) -> Iterator[FunctionUnderTest]:
         )
         connect = RecordingConnect()
 
-        def build(*, idempotency: bool = True, **settings: Any) -> Dependencies:
+        def build(
+            *,
+            idempotency: bool = True,
+            mapping: TaskMapping | None = None,
+            clock: Callable[[], datetime] | None = None,
+            **settings: Any,
+        ) -> Dependencies:
             values: dict[str, Any] = {
                 "connect_instance_id": INSTANCE_ID,
                 "contact_flow_id": FLOW_ID,
@@ -125,7 +133,10 @@ def function(monkeypatch: pytest.MonkeyPatch) -> Iterator[FunctionUnderTest]:
                 **settings,
             }
             return build_dependencies(
-                Settings(**values), clients=AwsClients(connect=connect, sqs=sqs, dynamodb=lambda: dynamodb)
+                Settings(**values),
+                clients=AwsClients(connect=connect, sqs=sqs, dynamodb=lambda: dynamodb),
+                mapping=mapping,
+                clock=clock,
             )
 
         yield FunctionUnderTest(

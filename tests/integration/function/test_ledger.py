@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
-from typing import Any
 
 import pytest
 
 from task_creator.adapters.ledger import TaskLedger
-from task_creator.errors import ConnectUnavailable, LedgerUnavailable
+from task_creator.errors import ConnectUnavailable, TaskInProgress
 from tests.integration.function.conftest import FunctionUnderTest, LambdaContext
-
-REQUEST = {"Name": "n", "ClientToken": "tc1-abc"}
 
 
 @pytest.fixture
@@ -28,14 +25,14 @@ def ledger(function: FunctionUnderTest, context: LambdaContext) -> TaskLedger:
 
 
 def test_a_token_seen_before_skips_the_call_and_returns_the_stored_contact(ledger: TaskLedger):
-    calls: list[Any] = []
+    calls: list[str] = []
 
-    def start(request: Any) -> str:
-        calls.append(request)
+    def start() -> str:
+        calls.append("called")
         return "contact-1"
 
-    first = ledger.start_once("tc1-abc", REQUEST, start)
-    second = ledger.start_once("tc1-abc", REQUEST, start)
+    first = ledger.start_once("tc1-abc", start)
+    second = ledger.start_once("tc1-abc", start)
 
     assert (first.contact_id, first.duplicate) == ("contact-1", False)
     assert (second.contact_id, second.duplicate) == ("contact-1", True)
@@ -43,17 +40,17 @@ def test_a_token_seen_before_skips_the_call_and_returns_the_stored_contact(ledge
 
 
 def test_a_failed_call_leaves_no_record_so_the_retry_runs(ledger: TaskLedger):
-    def fails(request: Any) -> str:
+    def fails() -> str:
         raise ConnectUnavailable("InternalServiceException", "boom")
 
     with pytest.raises(ConnectUnavailable):
-        ledger.start_once("tc1-abc", REQUEST, fails)
+        ledger.start_once("tc1-abc", fails)
 
-    assert ledger.start_once("tc1-abc", REQUEST, lambda request: "contact-2").contact_id == "contact-2"
+    assert ledger.start_once("tc1-abc", lambda: "contact-2").contact_id == "contact-2"
 
 
 def test_records_expire_after_the_configured_window(ledger: TaskLedger, function: FunctionUnderTest):
-    ledger.start_once("tc1-abc", REQUEST, lambda request: "contact-1")
+    ledger.start_once("tc1-abc", lambda: "contact-1")
 
     [item] = function.dynamodb.scan(TableName=function.ledger_table)["Items"]
     expires_in = int(item["expiration"]["N"]) - time.time()
@@ -62,8 +59,8 @@ def test_records_expire_after_the_configured_window(ledger: TaskLedger, function
 
 
 def test_a_task_in_progress_elsewhere_is_a_transient_failure(ledger: TaskLedger):
-    def starts_the_same_task_concurrently(request: Any) -> str:
-        return ledger.start_once("tc1-abc", REQUEST, lambda inner: "never").contact_id
+    def starts_the_same_task_concurrently() -> str:
+        return ledger.start_once("tc1-abc", lambda: "never").contact_id
 
-    with pytest.raises(LedgerUnavailable, match="another invocation"):
-        ledger.start_once("tc1-abc", REQUEST, starts_the_same_task_concurrently)
+    with pytest.raises(TaskInProgress, match="another invocation"):
+        ledger.start_once("tc1-abc", starts_the_same_task_concurrently)

@@ -1,0 +1,88 @@
+"""What happens to one record, given the outcome of every rule it matched. Pure: values in, a value out.
+
+- nothing failed: the record is done (deleted from its queue);
+- a transient failure, before the record's last attempt: retry it (with backoff); tasks already created
+  are not created again on the retry (same ClientToken, the ledger). Permanent failures of the same
+  event are recorded now and dead-lettered once nothing transient is left;
+- a transient failure on the record's last attempt (its ``MAX_RECEIVE_COUNT``-th receive): dead-letter
+  it as ``RetriesExhausted``, with every failure as the reason, rather than leave it to the queue's
+  redrive policy (which would move it without any reason attached);
+- only permanent failures: dead-letter it at once, typed by the first one.
+
+A transient failure that was never an attempt (the invocation ran out of time before the task was
+tried) does not spend the budget: such a record is retried even on its last attempt, and the queue's
+redrive policy, set above the budget, remains the backstop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+
+from task_creator.errors import InvocationDeadline, TaskCreatorError
+from task_creator.mapping.planning import RuleFailure
+
+RETRIES_EXHAUSTED = "RetriesExhausted"
+
+
+class Action(Enum):
+    DONE = "done"
+    RETRY = "retry"
+    DEAD_LETTER = "dead-letter"
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """Where the record stands in its attempt budget. ``max_receive_count`` None: no budget known (a
+    direct invocation, retried by Lambda itself), so no attempt is the last."""
+
+    receive_count: int = 1
+    max_receive_count: int | None = None
+
+    @property
+    def is_last(self) -> bool:
+        return self.max_receive_count is not None and self.receive_count >= self.max_receive_count
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: Action
+    error_type: str | None = None
+    reasons: tuple[RuleFailure, ...] = ()
+
+    @property
+    def error_message(self) -> str:
+        """Every reason; each names its error type unless that is the dead letter's ErrorType."""
+        return "; ".join(describe(failure, known_type=self.error_type) for failure in self.reasons)
+
+
+def decide(
+    *, permanent: Sequence[RuleFailure], transient: Sequence[RuleFailure], attempt: Attempt
+) -> Decision:
+    """The record's fate; ``permanent`` and ``transient`` are every rule failure of this attempt."""
+    if transient:
+        tried = [failure for failure in transient if not _not_attempted(failure.error)]
+        if not attempt.is_last or not tried:
+            return Decision(Action.RETRY, transient[0].error.error_type, tuple(transient))
+        return Decision(Action.DEAD_LETTER, RETRIES_EXHAUSTED, (*tried, *permanent))
+    if permanent:
+        return Decision(Action.DEAD_LETTER, permanent[0].error.error_type, tuple(permanent))
+    return Decision(Action.DONE)
+
+
+def describe(failure: RuleFailure, *, known_type: str | None = None) -> str:
+    """``[rule] ErrorType: message`` (no rule for record-level failures; no type when it is
+    ``known_type`` or the message starts with it already, as Connect's errors do)."""
+    text = f"{_type_prefix(failure.error, known_type)}{failure.error.message}"
+    return f"[{failure.rule}] {text}" if failure.rule else text
+
+
+def _type_prefix(error: TaskCreatorError, known_type: str | None) -> str:
+    if error.error_type == known_type or error.message.startswith(f"{error.error_type}:"):
+        return ""
+    return f"{error.error_type}: "
+
+
+def _not_attempted(error: TaskCreatorError) -> bool:
+    return isinstance(error, InvocationDeadline)
