@@ -48,6 +48,7 @@ MAXIMAL_MAPPING: dict[str, Any] = {
             },
             "eventId": "{{ detail.orderId }}",
             "oversize": "fail",
+            "pastScheduledTime": "dead-letter",
             "task": {
                 "InstanceId": "11111111-2222-3333-4444-555555555555",
                 "TaskTemplateId": "tt-0001",
@@ -213,6 +214,7 @@ INVALID_DOCUMENTS = {
     "rule-without-match": lambda: broken(lambda d: first_rule(d).pop("match")),
     "rule-without-task": lambda: broken(lambda d: first_rule(d).pop("task")),
     "bad-oversize": lambda: broken(lambda d: first_rule(d).update(oversize="cut")),
+    "bad-past-scheduled-time": lambda: broken(lambda d: first_rule(d).update(pastScheduledTime="later")),
     "empty-event-id": lambda: broken(lambda d: first_rule(d).update(eventId="")),
     "blank-event-id": lambda: broken(lambda d: first_rule(d).update(eventId="   ")),
     "number-event-id": lambda: broken(lambda d: first_rule(d).update(eventId=42)),

@@ -64,6 +64,7 @@ def test_rule_defaults_are_truncate_and_no_event_id() -> None:
 
     (only,) = mapping.rules
     assert only.oversize == "truncate"
+    assert only.past_scheduled_time == "start-now"
     assert only.event_id is None
 
 
@@ -211,6 +212,10 @@ RULE_PROBLEMS: list[tuple[dict[str, Any], str]] = [
     (
         rule("bad-oversize", oversize="cut"),
         "rule 'bad-oversize': 'oversize' must be one of ['truncate', 'fail'], got 'cut'",
+    ),
+    (
+        rule("bad-past", pastScheduledTime="skip"),
+        "rule 'bad-past': 'pastScheduledTime' must be one of ['start-now', 'dead-letter'], got 'skip'",
     ),
     (
         rule("bad name", eventId="{{ id }}"),
