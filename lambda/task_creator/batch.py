@@ -24,10 +24,11 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from task_creator.creator import Delivery, EventReport, TaskCreator
+from task_creator.creator import TaskCreator
 from task_creator.errors import TaskCreatorError, UnexpectedError
 from task_creator.mapping.envelope import event_from_sqs_record
 from task_creator.observability import log_unexpected
+from task_creator.records import Delivery, EventReport
 
 
 class SqsBatchRunner:

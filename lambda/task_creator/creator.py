@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any, NoReturn, Protocol
+from datetime import UTC, datetime
+from typing import NoReturn
 
 from task_creator.adapters.dead_letters import DeadLetter, DeadLetterQueue
 from task_creator.adapters.ingest_queue import IngestQueue
@@ -37,69 +36,11 @@ from task_creator.errors import (
 from task_creator.in_flight import InFlightTasks
 from task_creator.mapping.envelope import CanonicalEvent
 from task_creator.mapping.planning import EventPlan, PlannedTask, PlanningContext, RuleFailure, plan_event
-from task_creator.mapping.render import TaskDefaults
 from task_creator.mapping.rules import TaskMapping
 from task_creator.mapping.schedule import schedule_request
 from task_creator.observability import Metric, Outcome, TaskMetrics, log_failure, log_outcome, log_unexpected
 from task_creator.rate_limit import TokenBucket
-
-
-class TaskStarter(Protocol):
-    def start_task(self, request: Mapping[str, Any]) -> str: ...
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """How a record arrived: what the DLQ keeps and what a retry needs."""
-
-    body: str
-    message_id: str
-    source_arn: str
-    message_attributes: Mapping[str, Any] = field(default_factory=dict)
-    receipt_handle: str | None = None
-    receive_count: int = 1
-    message_group_id: str | None = None
-
-
-@dataclass(frozen=True)
-class CreatedTask:
-    rule: str
-    client_token: str
-    contact_id: str
-    duplicate: bool
-
-
-@dataclass(frozen=True)
-class EventReport:
-    """What became of one event: the tasks it has, and whether it was dead-lettered or ignored."""
-
-    event_id: str
-    tasks: tuple[CreatedTask, ...] = ()
-    dead_letter_reason: str | None = None
-    ignored: bool = False
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "eventId": self.event_id,
-            "tasks": [
-                {
-                    "rule": t.rule,
-                    "contactId": t.contact_id,
-                    "clientToken": t.client_token,
-                    "duplicate": t.duplicate,
-                }
-                for t in self.tasks
-            ],
-            "deadLettered": self.dead_letter_reason,
-            "ignored": self.ignored,
-        }
-
-
-@dataclass(frozen=True)
-class PlanningSettings:
-    defaults: TaskDefaults
-    token_namespace: str
-    schedule_window: timedelta
+from task_creator.records import CreatedTask, Delivery, EventReport, PlanningSettings, TaskStarter
 
 
 class TaskCreator:

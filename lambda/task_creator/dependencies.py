@@ -21,11 +21,12 @@ from task_creator.adapters.ingest_queue import IngestQueue
 from task_creator.adapters.ledger import TaskLedger
 from task_creator.backoff import RetryBackoff
 from task_creator.batch import SqsBatchRunner
-from task_creator.creator import PlanningSettings, TaskCreator, TaskStarter
+from task_creator.creator import TaskCreator
 from task_creator.mapping.render import TaskDefaults
 from task_creator.mapping.rules import TaskMapping, load_mapping
 from task_creator.observability import TaskMetrics
 from task_creator.rate_limit import TokenBucket
+from task_creator.records import PlanningSettings, TaskStarter
 from task_creator.settings import Settings
 from task_creator.time_budget import AWS_CALL_BUDGET
 

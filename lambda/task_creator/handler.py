@@ -16,11 +16,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from task_creator.creator import Delivery
 from task_creator.dependencies import Dependencies, build_dependencies
 from task_creator.errors import ConfigurationError, MalformedEvent
 from task_creator.mapping.envelope import InvocationKind, event_from_eventbridge, invocation_kind
 from task_creator.observability import logger
+from task_creator.records import Delivery
 from task_creator.settings import Settings
 from task_creator.time_budget import deadline_margin_seconds
 from task_creator.tracing import traced

@@ -1,0 +1,68 @@
+"""What the creator takes and gives: how a record arrived, and what became of its event."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Protocol
+
+from task_creator.mapping.render import TaskDefaults
+
+
+class TaskStarter(Protocol):
+    def start_task(self, request: Mapping[str, Any]) -> str: ...
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How a record arrived: what the DLQ keeps and what a retry needs."""
+
+    body: str
+    message_id: str
+    source_arn: str
+    message_attributes: Mapping[str, Any] = field(default_factory=dict)
+    receipt_handle: str | None = None
+    receive_count: int = 1
+    message_group_id: str | None = None
+
+
+@dataclass(frozen=True)
+class CreatedTask:
+    rule: str
+    client_token: str
+    contact_id: str
+    duplicate: bool
+
+
+@dataclass(frozen=True)
+class EventReport:
+    """What became of one event: the tasks it has, and whether it was dead-lettered or ignored."""
+
+    event_id: str
+    tasks: tuple[CreatedTask, ...] = ()
+    dead_letter_reason: str | None = None
+    ignored: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "eventId": self.event_id,
+            "tasks": [
+                {
+                    "rule": t.rule,
+                    "contactId": t.contact_id,
+                    "clientToken": t.client_token,
+                    "duplicate": t.duplicate,
+                }
+                for t in self.tasks
+            ],
+            "deadLettered": self.dead_letter_reason,
+            "ignored": self.ignored,
+        }
+
+
+@dataclass(frozen=True)
+class PlanningSettings:
+    defaults: TaskDefaults
+    token_namespace: str
+    schedule_window: timedelta
