@@ -1,4 +1,9 @@
-"""Backoff on the ingest queue: a transiently failed message stays invisible longer before its retry."""
+"""The ingest queue, beyond what the event source mapping does: backoff, and deleting dead-lettered messages.
+
+A transiently failed message stays invisible longer before its retry (``delay_retry``); a message written
+to the DLQ is deleted at once (``delete``), so a later timeout in the same invocation cannot redeliver it
+and dead-letter it twice. Both are best effort and never raise for AWS errors.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,8 @@ if TYPE_CHECKING:
 
 
 class IngestQueue:
-    """Extends a message's visibility so throttled messages wait instead of hammering Connect."""
+    """Extends a message's visibility so throttled messages wait instead of hammering Connect, and deletes
+    messages already dead-lettered. Queue URLs are looked up from the record's ARN once and cached."""
 
     def __init__(self, client: SQSClient) -> None:
         self._client = client
@@ -27,6 +33,15 @@ class IngestQueue:
                 ReceiptHandle=receipt_handle,
                 VisibilityTimeout=delay_seconds,
             )
+        except (ClientError, BotoCoreError, ValueError):
+            return False
+        return True
+
+    def delete(self, source_arn: str, receipt_handle: str) -> bool:
+        """Best effort: on failure the message comes back after its visibility timeout, and a message already
+        in the DLQ may then be dead-lettered a second time."""
+        try:
+            self._client.delete_message(QueueUrl=self._queue_url(source_arn), ReceiptHandle=receipt_handle)
         except (ClientError, BotoCoreError, ValueError):
             return False
         return True
