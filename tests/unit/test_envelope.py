@@ -12,6 +12,7 @@ from moto import mock_aws
 
 from task_creator.errors import MalformedEvent
 from task_creator.mapping.envelope import (
+    EVENT_MAX_DEPTH,
     CanonicalEvent,
     InvocationKind,
     event_from_eventbridge,
@@ -294,6 +295,114 @@ def test_eventbridge_envelope_whose_resources_are_not_strings_is_malformed() -> 
 def test_sns_message_that_is_not_json_is_malformed() -> None:
     with pytest.raises(MalformedEvent, match="SNS Message is not valid JSON"):
         event_from_sqs_record(sqs_record(sns_notification("Stock is low at LIS-1")))
+
+
+# --- values the pipeline cannot walk ---------------------------------------------------------------
+
+
+def nested_lists(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+def test_body_nested_to_exactly_the_limit_is_read() -> None:
+    # The body object is one level; its field holds the rest.
+    body = f'{{"deep": {nested_lists(EVENT_MAX_DEPTH - 1)}}}'
+
+    assert event_from_sqs_record(sqs_record(body)).detail["deep"] == json.loads(body)["deep"]
+
+
+def test_body_nested_one_level_past_the_limit_is_malformed() -> None:
+    body = f'{{"deep": {nested_lists(EVENT_MAX_DEPTH)}}}'
+
+    with pytest.raises(MalformedEvent, match=f"nested more than {EVENT_MAX_DEPTH} levels deep"):
+        event_from_sqs_record(sqs_record(body))
+
+
+def test_body_too_deep_for_the_json_parser_is_malformed() -> None:
+    with pytest.raises(MalformedEvent, match="SQS message body is nested more than"):
+        event_from_sqs_record(sqs_record(nested_lists(100_000)))
+
+
+def test_integer_of_as_many_digits_as_python_writes_is_read() -> None:
+    body = '{"n": ' + "9" * 4300 + "}"
+
+    assert event_from_sqs_record(sqs_record(body)).detail["n"] == int("9" * 4300)
+
+
+def test_integer_of_more_digits_than_python_reads_is_malformed_without_echoing_it() -> None:
+    with pytest.raises(MalformedEvent, match="integer of more than 4300 digits") as raised:
+        event_from_sqs_record(sqs_record('{"n": ' + "9" * 4301 + "}"))
+
+    assert "999" not in raised.value.message
+
+
+def test_direct_invocation_holding_an_integer_too_long_to_write_is_malformed() -> None:
+    envelope = {**load_event("eventbridge-order-delayed.json"), "detail": {"n": 10**4300}}
+
+    with pytest.raises(MalformedEvent, match="EventBridge event holds an integer of more than 4300 digits"):
+        event_from_eventbridge(envelope)
+
+
+# --- identities: never blank, always valid Unicode ------------------------------------------------
+
+
+@pytest.mark.parametrize("blank", ["", " ", "\t"])
+def test_blank_event_id_attribute_falls_back_to_the_message_id(blank: str) -> None:
+    record = sqs_record({"k": 1}, messageAttributes={"EventId": string_attribute(blank)})
+
+    assert event_from_sqs_record(record).id == record["messageId"]
+
+
+@pytest.mark.parametrize("blank", ["", "  "])
+def test_blank_sns_message_id_falls_back_to_the_sqs_message_id(blank: str) -> None:
+    notification = {**sns_notification({"sku": "SKU-1"}), "MessageId": blank}
+    record = sqs_record(notification)
+
+    assert event_from_sqs_record(record).id == record["messageId"]
+
+
+@pytest.mark.parametrize("message_id", ["", "   ", 42, None])
+def test_record_whose_message_id_is_blank_or_not_text_is_malformed(message_id: Any) -> None:
+    with pytest.raises(MalformedEvent, match="no messageId"):
+        event_from_sqs_record(sqs_record({"k": 1}, messageId=message_id))
+
+
+@pytest.mark.parametrize("blank", ["", " ", "\n\t"])
+def test_envelope_with_a_blank_id_is_malformed_there_is_nothing_to_fall_back_to(blank: str) -> None:
+    envelope = {**load_event("eventbridge-order-delayed.json"), "id": blank}
+
+    with pytest.raises(MalformedEvent, match="no id"):
+        event_from_sqs_record(sqs_record(envelope))
+    with pytest.raises(MalformedEvent, match="no id"):
+        event_from_eventbridge(envelope)
+
+
+@pytest.mark.parametrize(
+    "envelope_field", ["id", "source", "detail-type"], ids=["id", "source", "detail-type"]
+)
+def test_envelope_id_source_or_detail_type_with_an_unpaired_surrogate_is_malformed(
+    envelope_field: str,
+) -> None:
+    envelope = {**load_event("eventbridge-order-delayed.json"), envelope_field: "a\udc80b"}
+
+    with pytest.raises(MalformedEvent, match="not valid Unicode") as raised:
+        event_from_eventbridge(envelope)
+
+    raised.value.message.encode("utf-8")
+
+
+def test_event_id_attribute_with_an_unpaired_surrogate_is_malformed() -> None:
+    record = sqs_record({"k": 1}, messageAttributes={"EventId": string_attribute("\ud800")})
+
+    with pytest.raises(MalformedEvent, match="EventId message attribute is not valid Unicode"):
+        event_from_sqs_record(record)
+
+
+def test_sns_attribute_whose_value_is_not_text_is_ignored() -> None:
+    notification = sns_notification({"sku": "SKU-1"})
+    notification["MessageAttributes"]["source"] = {"Type": "String", "Value": {"nested": True}}
+
+    assert event_from_sqs_record(sqs_record(notification)).source == "sqs"
 
 
 # --- account and region -----------------------------------------------------------------------------

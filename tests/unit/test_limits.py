@@ -1,5 +1,6 @@
 """Connect's documented StartTaskContact limits, checked before the call: what passes, what is truncated,
-and what fails naming the field."""
+and what fails naming the field (never quoting the value). Every bound botocore's model states is also
+walked, path by path, in test_connect_model_constraints.py."""
 
 from __future__ import annotations
 
@@ -142,8 +143,9 @@ def test_attribute_key_outside_the_allowed_characters_is_rejected(key: str) -> N
     assert violation(Attributes={key: "x"}).field == f"Attributes.{key}"
 
 
-def test_attribute_key_with_a_trailing_newline_is_rejected() -> None:
-    assert violation(Attributes={"orderId\n": "x"}).field == "Attributes.orderId\n"
+def test_attribute_key_with_a_trailing_newline_is_rejected_and_named_escaped() -> None:
+    # A raw newline in a field name would split the log line and the DLQ's ErrorMessage.
+    assert violation(Attributes={"orderId\n": "x"}).field == "Attributes.'orderId\\n'"
 
 
 def test_attribute_value_that_is_not_text_is_rejected() -> None:
@@ -262,3 +264,165 @@ def test_zero_or_six_attachments_are_rejected(count: int) -> None:
 
     assert error.field == "Attachments"
     assert f"{count} given, Connect accepts 1 to 5" in error.message
+
+
+# --- the request's members --------------------------------------------------------------------------
+
+
+def test_parameter_that_start_task_contact_does_not_have_is_rejected() -> None:
+    assert violation(Priority="high").field == "Priority"
+
+
+@pytest.mark.parametrize("field", ["InstanceId", "Name"])
+def test_request_without_instance_id_or_name_is_rejected(field: str) -> None:
+    assert violation(**{field: None}).message == f"{field}: is required"
+
+
+@pytest.mark.parametrize("field", ["InstanceId", "PreviousContactId", "RelatedContactId"])
+def test_empty_id_is_rejected(field: str) -> None:
+    assert "at least 1 required" in violation(**{field: ""}).message
+
+
+def test_id_that_is_not_text_is_rejected() -> None:
+    assert violation(RelatedContactId=42).field == "RelatedContactId"
+
+
+def test_naive_scheduled_time_is_rejected() -> None:
+    assert violation(ScheduledTime=datetime(2026, 11, 24, 9, 30)).field == "ScheduledTime"
+
+
+# --- text must be valid Unicode ---------------------------------------------------------------------
+
+SURROGATE = "\ud800"
+
+
+def attachments_with(**fields: str) -> list[dict[str, str]]:
+    return [{**FILE, **fields}]
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        pytest.param({"Name": f"Order {SURROGATE}"}, "Name", id="name"),
+        pytest.param({"Description": f"late {SURROGATE}"}, "Description", id="description"),
+        pytest.param({"RelatedContactId": SURROGATE}, "RelatedContactId", id="id"),
+        pytest.param({"Attributes": {"orderId": SURROGATE}}, "Attributes.orderId", id="attribute-value"),
+        pytest.param(
+            {"References": {"R": {"Type": "STRING", "Value": SURROGATE}}},
+            "References.R.Value",
+            id="reference",
+        ),
+        pytest.param(
+            {"References": {SURROGATE: {"Type": "URL", "Value": "v"}}}, "References.'\\ud800'", id="ref-name"
+        ),
+        pytest.param(
+            {"SegmentAttributes": {"s": {"ValueString": SURROGATE}}},
+            "SegmentAttributes.s.ValueString",
+            id="segment",
+        ),
+        pytest.param({"Attachments": attachments_with(S3Url=SURROGATE)}, "Attachments[0].S3Url", id="s3-url"),
+    ],
+)
+def test_text_with_an_unpaired_surrogate_is_rejected_naming_the_field_not_the_value(
+    fields: dict[str, Any], field: str
+) -> None:
+    error = violation(**fields)
+
+    assert error.field == field
+    assert "unpaired surrogate" in error.message
+    error.message.encode("utf-8")  # the message itself can go to the logs and the DLQ
+
+
+def test_unpaired_surrogate_in_an_over_long_name_is_rejected_not_truncated_away() -> None:
+    name = SURROGATE + "x" * NAME_MAX_CHARS
+
+    assert "unpaired surrogate" in violation(Name=name).message
+
+
+def test_a_surrogate_pair_written_as_one_character_is_valid_text() -> None:
+    assert check(Name="Order 😀")["Name"] == "Order 😀"
+
+
+# --- references ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["١٧٩٥٥١٢٦٠٠", "²³"])
+def test_date_reference_in_non_ascii_digits_is_rejected(value: str) -> None:
+    assert violation(References={"Due": {"Type": "DATE", "Value": value}}).field == "References.Due.Value"
+
+
+def test_reference_value_over_4096_characters_is_named_before_the_budget() -> None:
+    references = {"R": {"Type": "STRING", "Value": "v" * 4097}}
+
+    assert violation(References=references).field == "References.R.Value"
+
+
+def test_reference_status_cannot_be_set_at_creation() -> None:
+    references = {"R": {"Type": "URL", "Value": "v", "Status": "APPROVED"}}
+
+    assert violation(References=references).field == "References.R.Status"
+
+
+# --- segment attributes -------------------------------------------------------------------------------
+
+
+def test_segment_values_nested_in_maps_and_lists_are_checked_too() -> None:
+    too_long = {"ValueString": "v" * 1025}
+    nested_in_map = {"s": {"ValueMap": {"inner": too_long}}}
+    nested_in_list = {"s": {"ValueList": [{"ValueString": "ok"}, too_long]}}
+
+    assert (
+        violation(SegmentAttributes=nested_in_map).field == "SegmentAttributes.s.ValueMap.inner.ValueString"
+    )
+    assert violation(SegmentAttributes=nested_in_list).field == "SegmentAttributes.s.ValueList[1].ValueString"
+
+
+@pytest.mark.parametrize("number", [2**31, -(2**31) - 1, 10**400])
+def test_segment_integer_outside_32_bits_is_rejected_without_echoing_it(number: int) -> None:
+    error = violation(SegmentAttributes={"priority": {"ValueInteger": number}})
+
+    assert error.field == "SegmentAttributes.priority.ValueInteger"
+    assert "32-bit signed integer (-2147483648 to 2147483647)" in error.message
+
+
+@pytest.mark.parametrize("value", [True, 1.5, "3"])
+def test_segment_integer_that_is_no_integer_is_rejected(value: Any) -> None:
+    assert (
+        violation(SegmentAttributes={"p": {"ValueInteger": value}}).field
+        == "SegmentAttributes.p.ValueInteger"
+    )
+
+
+def test_segment_value_with_two_kinds_is_rejected() -> None:
+    value = {"ValueString": "a", "ValueArn": "b"}
+
+    assert violation(SegmentAttributes={"s": value}).field == "SegmentAttributes.s"
+
+
+def test_map_key_over_128_characters_is_rejected() -> None:
+    value = {"ValueMap": {"k" * 129: {"ValueString": "v"}}}
+
+    assert violation(SegmentAttributes={"s": value}).field.startswith("SegmentAttributes.s.ValueMap.kkk")
+
+
+# --- attachments ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("character", ["\n", "\t", "\u200b", "\u202e"])
+def test_attachment_file_name_with_control_or_format_characters_is_rejected(character: str) -> None:
+    error = violation(Attachments=attachments_with(FileName=f"invoice{character}.pdf"))
+
+    assert error.field == "Attachments[0].FileName"
+    assert "Unicode category C" in error.message
+
+
+def test_attachment_file_name_over_256_characters_is_rejected() -> None:
+    assert violation(Attachments=attachments_with(FileName="f" * 257)).field == "Attachments[0].FileName"
+
+
+def test_attachment_url_over_2000_characters_is_rejected() -> None:
+    assert violation(Attachments=attachments_with(S3Url="u" * 2001)).field == "Attachments[0].S3Url"
+
+
+def test_attachment_with_a_member_other_than_file_name_and_url_is_rejected() -> None:
+    assert violation(Attachments=attachments_with(ContentType="pdf")).field == "Attachments[0]"

@@ -1,8 +1,12 @@
-"""Properties (hypothesis): ClientTokens are deterministic and distinct, and the limit checks agree with
-a plain count of characters and UTF-8 bytes."""
+"""Properties (hypothesis): ClientTokens are deterministic and distinct, the limit checks agree with a
+plain count of characters and UTF-8 bytes, and hostile values (unpaired surrogates, control characters,
+numbers beyond any range) end in a typed permanent failure or a request UTF-8 can carry, never in an
+untyped exception."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,17 +14,25 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from task_creator.errors import LimitViolation
+from task_creator.errors import LimitViolation, MalformedEvent, PermanentFailure
+from task_creator.mapping.envelope import event_from_sqs_record
 from task_creator.mapping.limits import (
+    ATTRIBUTE_VALUE,
     ATTRIBUTES_MAX_BYTES,
     DESCRIPTION_MAX_CHARS,
     NAME_MAX_CHARS,
+    REFERENCE_VALUE,
     REFERENCES_MAX_BYTES,
     TRUNCATION_MARKER,
     LimitPolicy,
     enforce_limits,
 )
+from task_creator.mapping.planning import PlanningContext, plan_event
+from task_creator.mapping.render import TaskDefaults
+from task_creator.mapping.rules import load_mapping
+from task_creator.mapping.templates import TemplateError, as_text
 from task_creator.mapping.token import client_token
+from tests.support import SHIPPED_MAPPING_FILE, load_record
 
 MODEST = settings(max_examples=60, deadline=None)
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
@@ -31,6 +43,8 @@ triples = st.tuples(parts, parts, parts)
 # One- to four-byte characters, so character and byte counts differ.
 WIDE_CHARACTERS = ["a", "é", "€", "😀"]
 ATTRIBUTE_KEYS = st.from_regex(r"[A-Za-z0-9_-]{1,12}", fullmatch=True)
+# Reference names as a mapping file holds them; field names show a name that is not printable escaped.
+PRINTABLE_NAMES = st.text(st.characters(categories=["L", "N", "P"]), min_size=1, max_size=10)
 
 
 def checked(**fields: Any) -> dict[str, Any]:
@@ -115,18 +129,20 @@ def test_attribute_budget_check_agrees_with_a_plain_byte_count(
 ) -> None:
     attributes = {**small, filler_key: filler}
     size = sum(utf8_size(key) + utf8_size(value) for key, value in attributes.items())
+    too_long = [key for key, value in attributes.items() if len(value) > ATTRIBUTE_VALUE.max]
 
-    if size > ATTRIBUTES_MAX_BYTES:
+    if too_long or size > ATTRIBUTES_MAX_BYTES:
         with pytest.raises(LimitViolation) as raised:
             checked(Attributes=attributes)
-        assert raised.value.field == "Attributes"
+        # One value over the model's 32,767 characters is named; otherwise the budget over all pairs.
+        assert raised.value.field == (f"Attributes.{too_long[0]}" if too_long else "Attributes")
     else:
         assert checked(Attributes=attributes)["Attributes"] == attributes
 
 
 @MODEST
 @given(
-    names=st.lists(st.text(min_size=1, max_size=10), min_size=1, max_size=4, unique=True),
+    names=st.lists(PRINTABLE_NAMES, min_size=1, max_size=4, unique=True),
     filler=filler_near(REFERENCES_MAX_BYTES),
 )
 def test_reference_budget_check_agrees_with_a_plain_byte_count(names: list[str], filler: str) -> None:
@@ -134,10 +150,102 @@ def test_reference_budget_check_agrees_with_a_plain_byte_count(names: list[str],
         name: {"Type": "STRING", "Value": filler if i == 0 else name} for i, name in enumerate(names)
     }
     size = sum(utf8_size(name) + utf8_size(ref["Value"]) for name, ref in references.items())
+    too_long = len(filler) > REFERENCE_VALUE.max
 
-    if size > REFERENCES_MAX_BYTES:
+    if too_long or size > REFERENCES_MAX_BYTES:
         with pytest.raises(LimitViolation) as raised:
             checked(References=references)
-        assert raised.value.field == "References"
+        # A value over the model's 4,096 characters is named; otherwise the budget over all references.
+        assert raised.value.field == (f"References.{names[0]}.Value" if too_long else "References")
     else:
         assert checked(References=references)["References"] == references
+
+
+# --- hostile values -----------------------------------------------------------------------------------
+
+HOSTILE_CHARACTERS = st.sampled_from(["a", "é", "😀", "\ud800", "\udfff", "\x00", "\n", "\u200b", " "])
+hostile_text = st.text(HOSTILE_CHARACTERS | st.characters(), max_size=12)
+hostile_numbers = (
+    st.sampled_from([10**400, -(10**400), 2**31, 2**63, 1e308, float("inf"), float("-inf"), float("nan")])
+    | st.integers()
+    | st.floats()
+)
+json_values = st.recursive(
+    st.none() | st.booleans() | hostile_numbers | hostile_text,
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(hostile_text, children, max_size=3),
+    max_leaves=8,
+)
+SHIPPED = load_mapping(SHIPPED_MAPPING_FILE)
+CONTEXT = PlanningContext(
+    defaults=TaskDefaults(instance_id="instance-1", contact_flow_id="flow-1"), token_namespace="ns"
+)
+ORDER_RECORD = load_record("sqs-eventbridge-batch.json", 0)
+
+
+def encodes(value: Any) -> bool:
+    """True when ``value`` written as JSON text (non-ASCII kept) has a UTF-8 form: botocore can send it."""
+    json.dumps(value, ensure_ascii=False, default=str).encode("utf-8")
+    return True
+
+
+def attempt(action: Callable[[], Any]) -> Any:
+    """What ``action`` returns, or the typed failure it raised; anything untyped propagates."""
+    try:
+        return action()
+    except (PermanentFailure, TemplateError) as error:
+        return error
+
+
+@MODEST
+@given(name=hostile_text, description=hostile_text, value=hostile_text)
+def test_limits_pass_only_text_utf8_can_carry_and_otherwise_name_the_field(
+    name: str, description: str, value: str
+) -> None:
+    fields = {
+        "Name": name or "n",
+        "Description": description,
+        "Attributes": {"k": value},
+        "References": {"R": {"Type": "STRING", "Value": value}},
+        "SegmentAttributes": {"s": {"ValueString": value}},
+    }
+
+    result = attempt(lambda: checked(**fields))
+
+    assert encodes(result.message if isinstance(result, LimitViolation) else result)
+
+
+@MODEST
+@given(json_values)
+def test_any_json_value_is_written_as_text_or_refused_with_a_template_error(value: Any) -> None:
+    result = attempt(lambda: as_text(value))
+
+    if isinstance(result, TemplateError):
+        assert encodes(str(result))
+    else:
+        assert result is None or isinstance(result, str)
+
+
+ORDER_FIELDS = ("orderId", "reason", "priority", "delayDays", "followUpAt", "customer", "amount")
+
+
+@MODEST
+@given(
+    detail=st.fixed_dictionaries({}, optional=dict.fromkeys(ORDER_FIELDS, json_values)),
+    event_id=hostile_text,
+)
+def test_a_hostile_order_event_plans_requests_utf8_can_carry_or_fails_typed(
+    detail: dict[str, Any], event_id: str
+) -> None:
+    envelope = json.loads(ORDER_RECORD["body"])
+    envelope["detail"].update(detail)
+    record = {**ORDER_RECORD, "body": json.dumps({**envelope, "id": event_id or envelope["id"]})}
+
+    event = attempt(lambda: event_from_sqs_record(record))
+    if isinstance(event, MalformedEvent):
+        assert encodes(event.message)
+        return
+    plan = plan_event(event, SHIPPED, CONTEXT)
+
+    assert all(encodes(task.request) for task in plan.tasks)
+    assert all(isinstance(failure.error, PermanentFailure) for failure in plan.failures)
+    assert all(encodes(failure.error.message) for failure in plan.failures)

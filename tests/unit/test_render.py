@@ -436,3 +436,138 @@ def test_event_id_rendering_empty_is_a_mapping_error() -> None:
 
     with pytest.raises(MappingError, match="eventId rendered empty"):
         render_identity(rule, envelope(), "msg-1")
+
+
+@pytest.mark.parametrize("blank", [" ", "\t\n", "\u3000"], ids=["space", "tab-newline", "ideographic-space"])
+def test_event_id_rendering_only_whitespace_is_a_mapping_error(blank: str) -> None:
+    rule = make_rule({"Name": "n"}, eventId="{{ detail.orderId }}")
+
+    with pytest.raises(MappingError, match="eventId rendered empty or blank"):
+        render_identity(rule, envelope(orderId=blank), "msg-1")
+
+
+@pytest.mark.parametrize(
+    "detail",
+    [
+        pytest.param({}, id="both-missing"),
+        pytest.param({"shipmentId": "", "sequence": None}, id="empty-and-null"),
+        pytest.param({"shipmentId": " ", "sequence": []}, id="blank-and-empty-list"),
+    ],
+)
+def test_composite_event_id_whose_placeholders_all_render_nothing_is_a_mapping_error(
+    detail: dict[str, Any],
+) -> None:
+    # "-" for every such event would make them all one task.
+    rule = make_rule({"Name": "n"}, eventId="{{ detail.shipmentId }}-{{ detail.sequence }}")
+
+    with pytest.raises(MappingError, match="rendered none of its placeholders"):
+        render_identity(rule, envelope(**detail), "msg-1")
+
+
+def test_composite_event_id_with_one_placeholder_rendered_is_the_identity() -> None:
+    rule = make_rule({"Name": "n"}, eventId="{{ detail.shipmentId }}-{{ detail.sequence }}")
+
+    assert render_identity(rule, envelope(shipmentId="SHP-1"), "msg-1") == "SHP-1-"
+
+
+@pytest.mark.parametrize("empty", [[], {}], ids=["list", "object"])
+def test_event_id_rendering_an_empty_list_or_object_is_a_mapping_error(empty: Any) -> None:
+    rule = make_rule({"Name": "n"}, eventId="{{ detail.orderId }}")
+
+    with pytest.raises(MappingError, match="rendered none of its placeholders"):
+        render_identity(rule, envelope(orderId=empty), "msg-1")
+
+
+def test_event_id_with_an_unpaired_surrogate_is_a_mapping_error_not_quoting_it() -> None:
+    rule = make_rule({"Name": "n"}, eventId="{{ detail.orderId }}")
+
+    with pytest.raises(MappingError, match="eventId is not valid Unicode") as raised:
+        render_identity(rule, envelope(orderId="ORD-\ud800"), "msg-1")
+
+    assert "\ud800" not in raised.value.message
+
+
+def test_event_id_too_deep_to_write_is_a_mapping_error() -> None:
+    rule = make_rule({"Name": "n"}, eventId="{{ detail.orderId }}")
+
+    with pytest.raises(MappingError, match="eventId: a value cannot be written as text"):
+        render_identity(rule, envelope(orderId=nested(100_000)), "msg-1")
+
+
+# --- values no parameter can hold -----------------------------------------------------------------
+
+
+def nested(depth: int) -> Any:
+    value: Any = "x"
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    "value",
+    [pytest.param(nested(100_000), id="nested-100000-deep"), pytest.param(10**5000, id="5000-digit-integer")],
+)
+def test_text_from_a_value_no_text_can_hold_is_a_mapping_error_naming_the_field(value: Any) -> None:
+    with pytest.raises(MappingError, match=r"Description: a value cannot be written as text"):
+        render({"Description": "{{ detail.reason }}"}, reason=value)
+    with pytest.raises(MappingError, match=r"Name: .*cannot be written as text"):
+        render({"Name": "Order {{ detail.reason }}"}, reason=value)
+
+
+@pytest.mark.parametrize(
+    "expression", ["to_string(detail.a)", "detail.a == detail.b", "contains(detail.a, detail.b)"]
+)
+def test_expression_over_a_structure_too_deep_to_walk_is_a_mapping_error(expression: str) -> None:
+    with pytest.raises(MappingError, match="Description"):
+        render({"Description": f"{{{{ {expression} }}}}"}, a=nested(100_000), b=nested(100_000))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param(10**400, id="integer-beyond-float"),
+        pytest.param(-(10**400), id="negative-integer-beyond-float"),
+        pytest.param(float("inf"), id="infinity"),
+        pytest.param("1e400", id="text-reading-as-infinity"),
+        pytest.param("9" * 5000, id="text-of-5000-digits"),
+        pytest.param(1e18, id="epoch-past-year-9999"),
+        pytest.param("9999-12-31T23:00:00-05:00", id="iso-past-year-9999-in-utc"),
+    ],
+)
+def test_scheduled_time_beyond_any_timestamp_is_a_mapping_error(value: Any) -> None:
+    with pytest.raises(MappingError, match="ScheduledTime must render to ISO-8601 or epoch seconds"):
+        render({"ScheduledTime": "{{ detail.at }}"}, at=value)
+
+
+@pytest.mark.parametrize("value", [10**400, float("inf"), "1e400"], ids=["10**400", "inf", "text-1e400"])
+def test_date_reference_beyond_any_timestamp_is_a_mapping_error(value: Any) -> None:
+    references = {"Due": {"Type": "DATE", "Value": "{{ detail.due }}"}}
+
+    with pytest.raises(MappingError, match=r"References\.Due\.Value must render"):
+        render({"References": references}, due=value)
+
+
+@pytest.mark.parametrize(
+    ("value", "number"),
+    [
+        pytest.param(2**53 + 1, 2**53 + 1, id="integer-beyond-float-precision-stays-exact"),
+        pytest.param(str(2**53 + 1), 2**53 + 1, id="text-beyond-float-precision-stays-exact"),
+        pytest.param(10**400, 10**400, id="integer-beyond-float-range-left-to-the-limits"),
+        pytest.param(" -12 ", -12, id="text-with-spaces"),
+    ],
+)
+def test_segment_integer_is_read_exactly(value: Any, number: int) -> None:
+    rendered = rendered_field("SegmentAttributes", {"p": {"ValueInteger": "{{ detail.p }}"}}, p=value)
+
+    assert rendered == {"p": {"ValueInteger": number}}
+
+
+@pytest.mark.parametrize(
+    "value",
+    [float("inf"), float("nan"), "1e400", "9" * 5000],
+    ids=["inf", "nan", "text-1e400", "5000-digits"],
+)
+def test_segment_integer_that_no_integer_can_hold_is_a_mapping_error(value: Any) -> None:
+    with pytest.raises(MappingError, match=r"SegmentAttributes\.p\.ValueInteger must render to an integer"):
+        render({"SegmentAttributes": {"p": {"ValueInteger": "{{ detail.p }}"}}}, p=value)

@@ -178,3 +178,59 @@ def test_has_placeholder(text: str, expected: bool) -> None:
 )
 def test_as_text_writes_json_values_as_text(value: Any, expected: str | None) -> None:
     assert as_text(value) == expected
+
+
+# --- values and expressions that cannot be rendered -------------------------------------------------
+
+
+def deeply_nested(depth: int) -> Any:
+    value: Any = "x"
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param(deeply_nested(100_000), id="nested-100000-deep"),
+        pytest.param({"k": deeply_nested(100_000)}, id="object-holding-a-deep-list"),
+        pytest.param(10**5000, id="5000-digit-integer"),
+    ],
+)
+def test_value_no_text_can_hold_is_a_template_error_not_quoting_it(value: Any) -> None:
+    with pytest.raises(TemplateError, match="a value cannot be written as text") as raised:
+        as_text(value)
+
+    assert "xxx" not in str(raised.value)
+
+
+@pytest.mark.parametrize(("value", "expected"), [(float("inf"), "Infinity"), (10**400, "1" + "0" * 400)])
+def test_values_beyond_a_float_are_still_written(value: Any, expected: str) -> None:
+    assert as_text(value) == expected
+
+
+def test_text_template_holding_a_value_no_text_can_hold_is_a_template_error() -> None:
+    with pytest.raises(TemplateError, match="cannot be written as text"):
+        compile_template("Order {{ detail.x }}").render({"detail": {"x": 10**5000}})
+
+
+@pytest.mark.parametrize("expression", ["to_string(detail.x)", "detail.x == detail.y", "avg(detail.big)"])
+def test_expression_failing_inside_python_is_a_template_error_naming_the_expression(expression: str) -> None:
+    data = {"detail": {"x": deeply_nested(100_000), "y": deeply_nested(100_000), "big": [10**400, 1]}}
+
+    with pytest.raises(TemplateError, match=re.escape(expression)):
+        compile_template(f"{{{{ {expression} }}}}").render(data)
+
+
+def test_placeholder_values_are_each_expressions_value_in_order() -> None:
+    template = compile_template("{{ detail.a }}-{{ detail.b }}-{{ detail.missing }}")
+
+    values = template.placeholder_values({"detail": {"a": 1, "b": ["x"]}})
+
+    assert values == (1, ["x"], None)
+    assert template.fill(values) == '1-["x"]-'
+
+
+def test_a_template_without_placeholders_has_no_values() -> None:
+    assert compile_template("plain").placeholder_values({}) == ()

@@ -6,6 +6,7 @@ import hashlib
 
 import pytest
 
+from task_creator.errors import MappingError
 from task_creator.mapping.limits import ID_MAX_CHARS
 from task_creator.mapping.token import client_token
 
@@ -59,3 +60,23 @@ def test_parts_cannot_be_shifted_into_each_other() -> None:
     assert client_token("a-b", "c", "d") != client_token("a", "b-c", "d")
     assert client_token("a", "b", "c") != client_token("a", "", "bc")
     assert client_token('a","b', "c", "d") != client_token("a", "b", "c")
+
+
+@pytest.mark.parametrize(
+    ("parts", "named"),
+    [
+        pytest.param(("ns", "order-delayed", "ORD-\ud800"), "event identity", id="identity"),
+        pytest.param(("ns-\udc80", "order-delayed", "ORD-1"), "namespace", id="namespace"),
+    ],
+)
+def test_part_that_is_not_valid_unicode_is_a_mapping_error_naming_the_part(
+    parts: tuple[str, str, str], named: str
+) -> None:
+    with pytest.raises(MappingError, match=f"the {named} is not valid Unicode") as raised:
+        client_token(*parts)
+
+    raised.value.message.encode("utf-8")
+
+
+def test_a_surrogate_pair_written_as_one_character_has_a_token() -> None:
+    assert client_token("ns", "r", "😀") != client_token("ns", "r", "?")

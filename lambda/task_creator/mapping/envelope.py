@@ -5,11 +5,18 @@
   as an EventBridge envelope or a raw payload;
 - SQS record whose body is a raw JSON payload from an upstream system;
 - a direct EventBridge invocation.
+
+What the rest of the pipeline cannot handle is refused here as MalformedEvent: a body that is not JSON,
+or nested more than ``EVENT_MAX_DEPTH`` levels, or holding an integer with more digits than Python reads
+or writes (``sys.get_int_max_str_digits()``, 4,300 by default); an id, source or detail-type that is not
+valid Unicode (an unpaired surrogate). The event id is never blank: a blank ``EventId`` attribute or SNS
+``MessageId`` falls back to the SQS ``messageId``; a blank envelope ``id`` has nothing to fall back to.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,6 +24,7 @@ from enum import Enum
 from typing import Any
 
 from task_creator.errors import MalformedEvent
+from task_creator.mapping.limits import NOT_UNICODE, is_valid_unicode
 from task_creator.mapping.pattern_filters import json_type
 
 RAW_DEFAULT_SOURCE = "sqs"
@@ -25,6 +33,9 @@ RAW_DEFAULT_DETAIL_TYPE = ""
 # it, so a raw payload keeps its identity (and its ClientTokens) across the round trip.
 EVENT_ID_ATTRIBUTE = "EventId"
 ENVELOPE_KEYS = frozenset({"source", "detail-type", "detail"})
+# Nesting (objects and arrays) allowed in a body, an SNS Message or a direct invocation: far beyond any
+# business event, and well inside what matching and rendering can walk without exhausting the stack.
+EVENT_MAX_DEPTH = 128
 
 
 class InvocationKind(Enum):
@@ -74,24 +85,26 @@ def invocation_kind(event: Any) -> InvocationKind:
 
 def event_from_eventbridge(event: Mapping[str, Any]) -> CanonicalEvent:
     """A direct EventBridge invocation (rule targeting the function)."""
+    _check_walkable(event, what="EventBridge event")
     return _event_from_envelope(event, fallback_account="", fallback_region="")
 
 
 def event_from_sqs_record(record: Mapping[str, Any]) -> CanonicalEvent:
     """One SQS record: EventBridge envelope, SNS notification or raw JSON payload."""
-    message_id = str(record.get("messageId") or "")
-    if not message_id:
+    message_id = _identity(record.get("messageId"), what="SQS messageId")
+    if message_id is None:
         raise MalformedEvent("SQS record has no messageId")
     body = _parse_json(record.get("body"), what="SQS message body")
     account, region = _account_and_region(record)
     if looks_like_sns_notification(body):
-        return _event_from_sns(body, record, account=account, region=region)
+        return _event_from_sns(body, record, message_id, account=account, region=region)
     if looks_like_envelope(body):
         return _event_from_envelope(body, fallback_account=account, fallback_region=region)
     attributes = _sqs_string_attributes(record)
     return _raw_event(
         body,
-        event_id=attributes.get(EVENT_ID_ATTRIBUTE) or message_id,
+        event_id=_identity(attributes.get(EVENT_ID_ATTRIBUTE), what=f"{EVENT_ID_ATTRIBUTE} message attribute")
+        or message_id,
         attributes=attributes,
         time=_epoch_millis_to_iso(_dict(record.get("attributes")).get("SentTimestamp")),
         account=account,
@@ -101,22 +114,17 @@ def event_from_sqs_record(record: Mapping[str, Any]) -> CanonicalEvent:
 
 
 def _event_from_sns(
-    notification: Mapping[str, Any], record: Mapping[str, Any], *, account: str, region: str
+    notification: Mapping[str, Any], record: Mapping[str, Any], message_id: str, *, account: str, region: str
 ) -> CanonicalEvent:
     message = _parse_json(notification.get("Message"), what="SNS Message")
     if looks_like_envelope(message):
         return _event_from_envelope(message, fallback_account=account, fallback_region=region)
-    sns_attributes = {
-        name: str(value.get("Value"))
-        for name, value in _dict(notification.get("MessageAttributes")).items()
-        if isinstance(value, Mapping) and value.get("Type") == "String"
-    }
-    attributes = {**_sqs_string_attributes(record), **sns_attributes}
+    attributes = {**_sqs_string_attributes(record), **_sns_string_attributes(notification)}
     topic_arn = notification.get("TopicArn")
     return _raw_event(
         message,
         # The SNS MessageId survives SNS's own redelivery to the queue; the SQS messageId does not.
-        event_id=str(notification.get("MessageId") or record.get("messageId")),
+        event_id=_identity(notification.get("MessageId"), what="SNS MessageId") or message_id,
         attributes=attributes,
         time=str(notification.get("Timestamp") or ""),
         account=account,
@@ -137,10 +145,13 @@ def _raw_event(
 ) -> CanonicalEvent:
     if not isinstance(payload, dict):
         raise MalformedEvent(f"raw payload must be a JSON object, got {_json_type(payload)}")
+    source = attributes.get("source", RAW_DEFAULT_SOURCE)
+    detail_type = attributes.get("detail-type", RAW_DEFAULT_DETAIL_TYPE)
+    _check_names(source, detail_type, where="message attribute")
     return CanonicalEvent(
         id=event_id,
-        source=attributes.get("source", RAW_DEFAULT_SOURCE),
-        detail_type=attributes.get("detail-type", RAW_DEFAULT_DETAIL_TYPE),
+        source=source,
+        detail_type=detail_type,
         detail=payload,
         time=time,
         account=account,
@@ -152,14 +163,16 @@ def _raw_event(
 def _event_from_envelope(
     envelope: Mapping[str, Any], *, fallback_account: str, fallback_region: str
 ) -> CanonicalEvent:
-    event_id = envelope.get("id")
+    event_id = _identity(envelope.get("id"), what="EventBridge event id")
     source = envelope.get("source")
     detail_type = envelope.get("detail-type")
     detail = envelope.get("detail")
-    if not isinstance(event_id, str) or not event_id:
-        raise MalformedEvent("EventBridge event has no id")
+    if event_id is None:
+        # Nothing to fall back to: the SQS messageId changes on every redrive.
+        raise MalformedEvent("EventBridge event has no id (missing, empty or blank)")
     if not isinstance(source, str) or not isinstance(detail_type, str):
         raise MalformedEvent("EventBridge event source and detail-type must be strings")
+    _check_names(source, detail_type, where="EventBridge event")
     if not isinstance(detail, dict):
         raise MalformedEvent(f"EventBridge event detail must be a JSON object, got {_json_type(detail)}")
     resources = envelope.get("resources") or []
@@ -177,15 +190,65 @@ def _event_from_envelope(
     )
 
 
+def _identity(value: Any, *, what: str) -> str | None:
+    """``value`` if it can identify an event (text, not blank); MalformedEvent if it is not valid Unicode."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    if not is_valid_unicode(value):
+        raise MalformedEvent(f"{what} {NOT_UNICODE}")
+    return value
+
+
+def _check_names(source: str, detail_type: str, *, where: str) -> None:
+    for name, text in (("source", source), ("detail-type", detail_type)):
+        if not is_valid_unicode(text):
+            raise MalformedEvent(f"{where} {name} {NOT_UNICODE}")
+
+
 def _parse_json(text: Any, *, what: str) -> Any:
     if not isinstance(text, str):
         raise MalformedEvent(f"{what} is missing or not text")
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except json.JSONDecodeError as error:
         raise MalformedEvent(
             f"{what} is not valid JSON ({error.msg} at line {error.lineno} column {error.colno})"
         ) from None
+    except RecursionError:
+        raise MalformedEvent(f"{what} is nested more than {EVENT_MAX_DEPTH} levels deep") from None
+    except ValueError:  # what json.loads raises besides JSONDecodeError: an integer too long to read
+        raise MalformedEvent(f"{what} holds an integer of more than {_max_digits()} digits") from None
+    _check_walkable(value, what=what)
+    return value
+
+
+def _check_walkable(value: Any, *, what: str) -> None:
+    """MalformedEvent for a value nested more than EVENT_MAX_DEPTH levels or holding an integer with more
+    digits than Python writes as text. Iterative: the value may be nested far deeper than the stack."""
+    pending: list[tuple[Any, int]] = [(value, 0)]
+    while pending:
+        item, above = pending.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            if isinstance(item, int) and _too_many_digits(item):
+                raise MalformedEvent(f"{what} holds an integer of more than {_max_digits()} digits")
+            continue
+        if above >= EVENT_MAX_DEPTH:
+            raise MalformedEvent(f"{what} is nested more than {EVENT_MAX_DEPTH} levels deep")
+        pending.extend((child, above + 1) for child in children)
+
+
+def _max_digits() -> int:
+    return sys.get_int_max_str_digits()
+
+
+def _too_many_digits(number: int) -> bool:
+    limit = _max_digits()
+    # 3 bits per digit is fewer than log2(10): an int this short cannot reach the limit; skip the power.
+    return limit > 0 and number.bit_length() > 3 * limit and abs(number) >= 10**limit
 
 
 def _is_sqs_record(record: Any) -> bool:
@@ -217,6 +280,15 @@ def _sqs_string_attributes(record: Mapping[str, Any]) -> dict[str, str]:
     for name, value in _dict(record.get("messageAttributes")).items():
         if isinstance(value, Mapping) and isinstance(value.get("stringValue"), str):
             attributes[name] = value["stringValue"]
+    return attributes
+
+
+def _sns_string_attributes(notification: Mapping[str, Any]) -> dict[str, str]:
+    attributes: dict[str, str] = {}
+    for name, value in _dict(notification.get("MessageAttributes")).items():
+        text = value.get("Value") if isinstance(value, Mapping) and value.get("Type") == "String" else None
+        if isinstance(text, str):
+            attributes[name] = text
     return attributes
 
 

@@ -10,18 +10,20 @@ default flow is added only when the rule names no TaskTemplateId or QuickConnect
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from task_creator.errors import MappingError
-from task_creator.mapping.limits import FLOW_SELECTORS
+from task_creator.mapping.limits import FLOW_SELECTORS, NOT_UNICODE, is_valid_unicode
 from task_creator.mapping.rules import MappingRule
 from task_creator.mapping.task_fields import TASK_FIELDS, FieldKind
 from task_creator.mapping.templates import Template, TemplateError, as_text
 
 REQUIRED_TEXT = frozenset({"Name", "InstanceId"})
+_INTEGER_TEXT = re.compile(r"\s*[+-]?[0-9]+\s*")  # used with fullmatch; parsed exactly, not as a float
 
 
 @dataclass(frozen=True)
@@ -61,13 +63,37 @@ def render_request(rule: MappingRule, event: Mapping[str, Any], defaults: TaskDe
 
 
 def render_identity(rule: MappingRule, event: Mapping[str, Any], canonical_id: str) -> str:
-    """The event identity for the ClientToken: the rule's ``eventId`` if given, else the canonical id."""
+    """The event identity for the ClientToken: the rule's ``eventId`` if given, else the canonical id.
+
+    An identity that could merge unrelated events into one task is a MappingError: empty or blank, or
+    only the template's literal text (every placeholder null, empty or blank), or not valid Unicode."""
     if rule.event_id is None:
         return canonical_id
-    identity = as_text(_render(rule.event_id, event, rule.name, "eventId"))
-    if not identity:
-        raise MappingError("eventId rendered empty for this event", rule=rule.name)
+    template = rule.event_id
+    try:
+        values = template.placeholder_values(event)
+        identity = as_text(template.fill(values)) or ""
+        blank = all(_is_blank(value) for value in values)
+    except TemplateError as error:
+        raise MappingError(f"eventId: {error}", rule=rule.name) from None
+    if not identity.strip():
+        raise MappingError("eventId rendered empty or blank for this event", rule=rule.name)
+    if blank:
+        raise MappingError(
+            "eventId rendered none of its placeholders for this event (each was null, empty or blank):"
+            " its literal text alone would merge unrelated events into one task",
+            rule=rule.name,
+        )
+    if not is_valid_unicode(identity):
+        raise MappingError(f"eventId {NOT_UNICODE}", rule=rule.name)
     return identity
+
+
+def _is_blank(value: Any) -> bool:
+    if value is None or (isinstance(value, list | dict) and not value):
+        return True
+    text = as_text(value)
+    return not text or not text.strip()
 
 
 class _Renderer:
@@ -92,7 +118,11 @@ class _Renderer:
         return _render(compiled, self.event, self.rule, where) if isinstance(compiled, Template) else compiled
 
     def text(self, compiled: Any, where: str) -> str | None:
-        return as_text(self.value(compiled, where)) or None
+        value = self.value(compiled, where)
+        try:
+            return as_text(value) or None
+        except TemplateError as error:
+            raise MappingError(f"{where}: {error}", rule=self.rule) from None
 
     def timestamp(self, compiled: Any, where: str) -> datetime | None:
         value = self.value(compiled, where)
@@ -153,15 +183,10 @@ class _Renderer:
         value = self.value(compiled, where)
         if value is None or value == "":
             return None
-        if isinstance(value, bool):
+        number = _to_integer(value)
+        if number is None:
             raise MappingError(f"{where} must render to an integer", rule=self.rule)
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise MappingError(f"{where} must render to an integer", rule=self.rule) from None
-        if not number.is_integer():
-            raise MappingError(f"{where} must render to an integer", rule=self.rule)
-        return int(number)
+        return number
 
     def attachments(self, compiled: Any, where: str) -> list[dict[str, str]] | None:
         items = self.value(compiled, where) if isinstance(compiled, Template) else compiled
@@ -190,28 +215,59 @@ def _render(template: Template, event: Mapping[str, Any], rule: str, where: str)
 
 
 def _to_datetime(value: Any) -> datetime | None:
+    """ISO-8601 or epoch seconds -> an aware datetime; None for anything else, or out of range."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return _from_epoch(float(value))
+        return _from_epoch(value)
     if isinstance(value, str):
         text = value.strip()
         try:
-            return _from_epoch(float(text))
+            seconds = float(text)
         except ValueError:
-            pass
-        try:
-            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+            return _from_iso(text)
+        return _from_epoch(seconds)
     return None
 
 
-def _from_epoch(seconds: float) -> datetime | None:
-    if not math.isfinite(seconds):
-        return None
+def _from_epoch(seconds: int | float) -> datetime | None:
     try:
-        return datetime.fromtimestamp(seconds, tz=UTC)
+        number = float(seconds)  # OverflowError for an integer beyond a float's range (10**400)
+        if not math.isfinite(number):  # 1e400 reads as infinity
+            return None
+        return datetime.fromtimestamp(number, tz=UTC)
     except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _from_iso(text: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    try:
+        moment.astimezone(UTC)  # 9999-12-31T23:00:00-05:00 is past the last moment a datetime holds
+    except OverflowError:
+        return None
+    return moment
+
+
+def _to_integer(value: Any) -> int | None:
+    """A whole number (3, 3.0, "3", "3.0") as an exact int; None for anything else."""
+    if isinstance(value, str):
+        value = _number_from_text(value)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():  # never true for infinity or NaN
+        return int(value)
+    return None
+
+
+def _number_from_text(text: str) -> int | float | None:
+    try:
+        return int(text) if _INTEGER_TEXT.fullmatch(text) else float(text)
+    except ValueError:  # not a number, or more digits than Python reads (sys.get_int_max_str_digits())
         return None

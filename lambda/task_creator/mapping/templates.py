@@ -19,10 +19,14 @@ from jmespath.parser import ParsedResult
 
 _PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 KNOWN_FUNCTIONS = frozenset(Functions.FUNCTION_TABLE)
+# What evaluating an expression over event data can raise besides JMESPath's own errors: a structure
+# nested too deep (comparisons, to_string), a number too long or too large (to_string, avg, sum).
+_SEARCH_FAILURES = (JMESPathError, RecursionError, ArithmeticError, ValueError, TypeError)
 
 
 class TemplateError(ValueError):
-    """A placeholder is empty, unterminated, or not valid JMESPath."""
+    """At compile: a placeholder is empty, unterminated, or not valid JMESPath. At render: an expression
+    fails on the event, or its value cannot be written as text. Never quotes the event's values."""
 
 
 @dataclass(frozen=True)
@@ -38,14 +42,18 @@ class Template:
 
     def render(self, data: Any) -> Any:
         """The value (single placeholder) or the text (anything else) for ``data``."""
+        return self.fill(self.placeholder_values(data))
+
+    def placeholder_values(self, data: Any) -> tuple[Any, ...]:
+        """The value of each placeholder for ``data``, in order; raise TemplateError when one fails."""
+        return tuple(_search(part, data) for part in self.parts if isinstance(part, ParsedResult))
+
+    def fill(self, values: tuple[Any, ...]) -> Any:
+        """The template rendered with ``values`` (from ``placeholder_values``)."""
         if self.is_single_expression:
-            return _search(self.parts[0], data)  # type: ignore[arg-type]
-        pieces: list[str] = []
-        for part in self.parts:
-            if isinstance(part, str):
-                pieces.append(part)
-            else:
-                pieces.append(as_text(_search(part, data)) or "")
+            return values[0]
+        remaining = iter(values)
+        pieces = [part if isinstance(part, str) else as_text(next(remaining)) or "" for part in self.parts]
         return "".join(pieces)
 
 
@@ -83,16 +91,22 @@ def has_placeholder(value: str) -> bool:
 
 
 def as_text(value: Any) -> str | None:
-    """A rendered value written as text: numbers as written, true/false, compact JSON; null as None."""
+    """A rendered value written as text: numbers as written, true/false, compact JSON; null as None.
+
+    Raise TemplateError for a value no text can hold: nested deeper than Python's recursion limit, or an
+    integer with more digits than Python writes (``sys.get_int_max_str_digits()``)."""
     if value is None:
         return None
     if isinstance(value, str):
         return value
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int | float):
-        return json.dumps(value)
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=False)
+    try:
+        if isinstance(value, int | float):
+            return json.dumps(value)
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=False)
+    except (RecursionError, ValueError, TypeError) as error:
+        raise TemplateError(f"a value cannot be written as text ({type(error).__name__})") from None
 
 
 def _function_names(node: Any) -> set[str]:
@@ -108,6 +122,6 @@ def _function_names(node: Any) -> set[str]:
 def _search(expression: ParsedResult, data: Any) -> Any:
     try:
         return expression.search(data)
-    except JMESPathError as error:
+    except _SEARCH_FAILURES as error:
         # The error's text can quote event values; name only the expression and the kind of failure.
         raise TemplateError(f"expression {expression.expression!r} failed: {type(error).__name__}") from None
