@@ -39,17 +39,15 @@ LAMBDA_DLQ_REASON = (
     "which also records the error; a DeadLetterConfig to the same queue would deliver each failure twice"
 )
 EVENT_SOURCE_DESTINATION_REASON = (
-    "Lambda supports on-failure destinations for stream and Kafka event sources, not SQS: records that keep "
-    "failing reach the DLQ through the ingest queue's redrive policy after maxReceiveCount receives, and "
-    "permanent failures are sent there by the function at once"
+    "Lambda supports on-failure destinations for stream and Kafka event sources, not SQS: the function "
+    "sends permanent failures to its queue's DLQ at once and transient ones on their last attempt "
+    "(MAX_RECEIVE_COUNT, ErrorType RetriesExhausted); each ingest queue's redrive policy, a few receives "
+    "later, catches what a crash or timeout left behind"
 )
 DLQ_WITHOUT_REDRIVE_REASON = (
-    "this is a dead-letter queue: its messages wait for an operator (14-day retention, alarm on depth) and "
-    "go back to the ingest queue by redrive after a fix; a queue behind it would only hide failures"
-)
-DELIVERY_DLQ_REASON = (
-    "this queue is itself a dead-letter queue: the bus rule's target DLQ and the function's async "
-    "on-failure destination (both need a standard queue, so the FIFO DLQ cannot serve them)"
+    "this is a dead-letter queue: its messages wait for an operator (14-day retention, alarms on depth and "
+    "on age) and go back to their ingest queue by redrive after a fix; a queue behind it would only hide "
+    "failures"
 )
 RUNTIME_REASON = (
     "the function runs on python3.13 on purpose: its tests, linters and the offline demo run on the same "
@@ -89,8 +87,6 @@ def acknowledge_design_findings(findings: DesignFindings) -> None:
     )
     for queue in findings.queues.dead_letter_queues:
         _acknowledge(queue, "Serverless-SQSRedrivePolicy", DLQ_WITHOUT_REDRIVE_REASON)
-    if findings.queues.has_separate_delivery_queue:
-        _acknowledge(findings.queues.delivery_dead_letter_queue, "AwsSolutions-SQS3", DELIVERY_DLQ_REASON)
     if findings.alarm_email:
         _acknowledge(findings.alarm_topic, "Serverless-SNSRedrivePolicy", EMAIL_SUBSCRIPTION_REASON)
 

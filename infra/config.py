@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.paths import REPO_ROOT
+from infra.stack_values import MAX_ATTEMPT_BUDGET
 
 ContextGetter = Callable[[str], Any]
 
@@ -26,7 +27,7 @@ DEFAULT_BUS_NAME = "default"
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _RESOURCE_ID = re.compile(r"^[A-Za-z0-9_-]{1,500}$")
 _BUS_NAME = re.compile(r"^[/.\-_A-Za-z0-9]{1,256}$")
-# Queue names are "<stack>-delivery-dlq" / "<stack>-ingest.fifo", and SQS allows 80 characters.
+# The longest queue name is "<stack>-ingest.fifo", and SQS allows 80 characters.
 _STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,59}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:\S+$")
@@ -60,7 +61,7 @@ class TaskCreatorConfig:
     max_concurrency: int = 2
     max_parallel_calls: int = 5
     connect_calls_per_second: float | None = None
-    max_receive_count: int = 5
+    max_receive_count: int = 5  # the function's attempt budget (MAX_RECEIVE_COUNT)
     idempotency: bool = True
     alarm_email: str | None = None
     producer_principals: tuple[str, ...] = ()
@@ -96,7 +97,7 @@ class TaskCreatorConfig:
             max_concurrency=reader.integer("maxConcurrency", 2, 2, 1000),
             max_parallel_calls=reader.integer("maxParallelCalls", 5, 1, 50),
             connect_calls_per_second=reader.optional_number("connectCallsPerSecond"),
-            max_receive_count=reader.integer("maxReceiveCount", 5, 1, 1000),
+            max_receive_count=reader.integer("maxReceiveCount", 5, 1, MAX_ATTEMPT_BUDGET),
             idempotency=reader.boolean("idempotency", True),
             alarm_email=reader.optional_text("alarmEmail", _EMAIL, "an e-mail address"),
             producer_principals=reader.principal_arns("producerPrincipals"),

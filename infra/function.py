@@ -1,8 +1,13 @@
-"""The Lambda function: its code asset, settings, event source, failure destination and permissions.
+"""The Lambda function: its code asset, settings, event sources, failure destination and permissions.
+
+One function consumes every ingest queue (the standard one, and the FIFO one with ``fifo=true``): one
+SQS event source per queue, each with ``ReportBatchItemFailures``. Its timeout is derived from the
+deployment (``stack_values.function_timeout_seconds``), not fixed.
 
 The role starts empty (no AWS managed policy) and gets exactly: write to its own log group, consume the
-ingest queue, send to the DLQ(s), the ledger's four item actions, ``connect:StartTaskContact`` on the
-resources the mapping names (see connect_permissions.py), and X-Ray when tracing is on.
+ingest queues, send to the DLQs (``SendMessage``, ``GetQueueAttributes``, ``GetQueueUrl``), the ledger's
+four item actions, ``connect:StartTaskContact`` on the resources the mapping names (see
+connect_permissions.py), and X-Ray when tracing is on.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from infra.config import TaskCreatorConfig
 from infra.connect_permissions import ConnectGrant
 from infra.ingest import IngestQueues
 from infra.paths import LAMBDA_ROOT
-from infra.stack_values import FUNCTION_MEMORY_MB, FUNCTION_TIMEOUT_SECONDS, function_environment
+from infra.stack_values import FUNCTION_MEMORY_MB, function_environment
 
 HANDLER = "task_creator.handler.lambda_handler"
 RUNTIME = lambda_.Runtime.PYTHON_3_13
@@ -37,7 +42,7 @@ ASYNC_MAX_EVENT_AGE = Duration.hours(6)
 
 
 class TaskCreatorFunction(Construct):
-    """The function, wired to the ingest queue, with the async failure destination and least privilege."""
+    """The function, wired to every ingest queue, with the async failure destination and least privilege."""
 
     def __init__(
         self,
@@ -48,14 +53,16 @@ class TaskCreatorFunction(Construct):
         queues: IngestQueues,
         connect_grant: ConnectGrant,
         ledger_table_name: str | None,
+        timeout_seconds: int,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.timeout_seconds = timeout_seconds
         self.log_group = logs.LogGroup(self, "LogGroup", retention=LOG_RETENTION)
         self.role = iam.Role(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="Task Creator function: consume the ingest queue, start Connect tasks, dead-letter",
+            description="Task Creator function: consume the ingest queues, start Connect tasks, dead-letter",
         )
         self.function = lambda_.Function(
             self,
@@ -66,40 +73,40 @@ class TaskCreatorFunction(Construct):
             handler=HANDLER,
             code=_code_asset(AssetSources(mapping_file=config.mapping_file)),
             memory_size=FUNCTION_MEMORY_MB,
-            timeout=Duration.seconds(FUNCTION_TIMEOUT_SECONDS),
+            timeout=Duration.seconds(timeout_seconds),
             role=self.role,
             log_group=self.log_group,
             tracing=lambda_.Tracing.ACTIVE if config.tracing else lambda_.Tracing.DISABLED,
             environment=function_environment(
-                config, dlq_url=queues.dead_letter_queue.queue_url, ledger_table_name=ledger_table_name
+                config,
+                dlq_url=queues.dead_letter_queue.queue_url,
+                fifo_dlq_url=queues.fifo_lane.dead_letter_queue.queue_url if queues.fifo_lane else None,
+                ledger_table_name=ledger_table_name,
             ),
         )
         self.log_group.grant_write(self.role)
-        self.function.add_event_source(
-            event_sources.SqsEventSource(
-                queues.queue,
-                batch_size=config.batch_size,
-                max_batching_window=(
-                    Duration.seconds(config.max_batching_window_seconds)
-                    if config.max_batching_window_seconds
-                    else None
-                ),
-                max_concurrency=config.max_concurrency,
-                report_batch_item_failures=True,
+        for lane in queues.lanes:
+            self.function.add_event_source(
+                event_sources.SqsEventSource(
+                    lane.queue,
+                    batch_size=config.batch_size,
+                    max_batching_window=(
+                        Duration.seconds(config.max_batching_window_seconds)
+                        if config.max_batching_window_seconds and not lane.fifo
+                        else None
+                    ),
+                    max_concurrency=config.max_concurrency,
+                    report_batch_item_failures=True,
+                )
             )
-        )
+            # Permanent failures and exhausted attempts (and, for the standard DLQ, the async destination).
+            lane.dead_letter_queue.grant_send_messages(self.role)
         # For a rule wired straight to the function (async invocation): bounded retries, then the DLQ.
         self.function.configure_async_invoke(
-            on_failure=destinations.SqsDestination(queues.delivery_dead_letter_queue),
+            on_failure=destinations.SqsDestination(queues.dead_letter_queue),
             retry_attempts=ASYNC_RETRY_ATTEMPTS,
             max_event_age=ASYNC_MAX_EVENT_AGE,
         )
-        if queues.has_separate_delivery_queue:  # FIFO: the function's own DLQ is not the destination
-            self.role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    actions=["sqs:SendMessage"], resources=[queues.dead_letter_queue.queue_arn]
-                )
-            )
         self.role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=["connect:StartTaskContact"],

@@ -12,7 +12,7 @@ from infra.stack_values import CONTEXT_KEY_OF_VARIABLE, function_environment
 from task_creator.errors import SettingsError
 from task_creator.settings import Settings
 
-# Stands in for what CloudFormation resolves at deploy time (the DLQ's URL, the ledger's name).
+# Stands in for what CloudFormation resolves at deploy time (the DLQs' URLs, the ledger's name).
 DEPLOY_TIME_PLACEHOLDER = "resolved-at-deploy-time"
 
 
@@ -22,6 +22,7 @@ def check_function_settings(config: TaskCreatorConfig) -> Settings:
     environment = function_environment(
         config,
         dlq_url=DEPLOY_TIME_PLACEHOLDER,
+        fifo_dlq_url=DEPLOY_TIME_PLACEHOLDER if config.fifo else None,
         ledger_table_name=DEPLOY_TIME_PLACEHOLDER if config.idempotency else None,
     )
     try:

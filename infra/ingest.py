@@ -1,14 +1,22 @@
-"""Where events wait: the ingest queue, its dead-letter queue, and the event bus rule that feeds them.
+"""Where events wait: the ingest queues, their dead-letter queues, and the event bus rule.
 
-- Ingest queue (standard or FIFO): SQS-managed SSE, TLS enforced, redrive to the DLQ after
-  ``maxReceiveCount`` receives; only EventBridge (for this rule) and the listed producers may send.
-- DLQ: SSE, TLS enforced, 14-day retention, a redrive-allow policy naming the ingest queue, so a fixed
-  deployment can move its messages back (``aws sqs start-message-move-task``).
-- Delivery DLQ: where EventBridge puts events it could not deliver to the ingest queue and where the
-  function's asynchronous invocations go when they fail for good. EventBridge and Lambda destinations
-  need a standard queue, so with ``fifo=true`` this is a separate standard queue; otherwise it is the DLQ.
-- Bus rule: its pattern is ``bus_event_pattern(mapping)``, the target is the ingest queue (the full event
-  as the body), with a retry policy and the delivery DLQ.
+- Standard ingest queue, always: where the bus rule delivers (the full event as the body) and where
+  producers send raw payloads. SQS-managed SSE, TLS enforced, a redrive policy to its DLQ.
+- FIFO ingest queue, with ``fifo=true``: for producers that send their own ``MessageGroupId`` (one group
+  per entity: an order, a shipment) to keep per-entity order. The bus never delivers here: a bus
+  target on a FIFO queue needs one fixed group, which would serialise every event into a single group.
+- Each ingest queue has its own DLQ (a FIFO queue's DLQ must be FIFO): SSE, TLS enforced, 14-day
+  retention, a redrive-allow policy naming its ingest queue so that a fixed deployment can move its
+  messages back (``aws sqs start-message-move-task``). The standard DLQ is also the bus target's DLQ
+  and the function's asynchronous on-failure destination (both need a standard queue).
+- Redrive: the function dead-letters a record itself on its last attempt (``MAX_RECEIVE_COUNT``); the
+  ingest queues' redrive policy sits a few receives above that, a backstop for crashes and timeouts.
+- Sizes: the DLQs take SQS's largest message; the ingest queues take that minus the room the function's
+  dead-letter attributes need, so a message that entered can always be dead-lettered.
+- Who may send (resource policy): the bus rule (``aws:SourceArn``) to the standard queue and its DLQ, and
+  the listed ``producerPrincipals`` to every ingest queue. As for any SQS queue, principals of the
+  queue's own account whose IAM policies allow ``sqs:SendMessage`` on it may send too (within an account,
+  an identity policy alone is enough); only plain HTTP is denied to everyone.
 
 SQS-managed encryption (not a customer managed key) keeps producers simple: EventBridge and producers
 in other accounts need no KMS permissions to send.
@@ -17,6 +25,7 @@ in other accounts need no KMS permissions to send.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -29,18 +38,32 @@ from constructs import Construct
 from infra.stack_values import (
     BUS_DELIVERY_MAX_EVENT_AGE,
     BUS_DELIVERY_RETRY_ATTEMPTS,
+    DEAD_LETTER_MAX_MESSAGE_SIZE_BYTES,
     DLQ_RETENTION,
-    FIFO_MESSAGE_GROUP,
+    INGEST_MAX_MESSAGE_SIZE_BYTES,
     INGEST_RETENTION,
     QueueNames,
     whole_seconds,
 )
 
 EVENTS_PRINCIPAL = "events.amazonaws.com"
+PRODUCER_ACTIONS = ("sqs:SendMessage", "sqs:GetQueueUrl", "sqs:GetQueueAttributes")
+
+
+@dataclass(frozen=True)
+class IngestLane:
+    """One ingest queue and the DLQ its redrive policy (and the function) dead-letter to."""
+
+    queue: sqs.Queue
+    dead_letter_queue: sqs.Queue
+
+    @property
+    def fifo(self) -> bool:
+        return bool(self.queue.fifo)
 
 
 class IngestQueues(Construct):
-    """The ingest queue, its DLQ and (FIFO only) the standard delivery DLQ."""
+    """The standard ingest queue and its DLQ, and with ``fifo`` the FIFO ingest queue and its FIFO DLQ."""
 
     def __init__(
         self,
@@ -50,79 +73,111 @@ class IngestQueues(Construct):
         name_prefix: str,
         fifo: bool,
         visibility_timeout: Duration,
-        max_receive_count: int,
+        redrive_max_receive_count: int,
         producer_principals: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         names = QueueNames.for_stack(name_prefix, fifo=fifo)
+        self.standard = self._lane(
+            "",
+            ingest_name=names.ingest,
+            dead_letter_name=names.dead_letter,
+            fifo=False,
+            visibility_timeout=visibility_timeout,
+            redrive_max_receive_count=redrive_max_receive_count,
+        )
+        self.fifo_lane: IngestLane | None = None
+        if names.fifo_ingest is not None and names.fifo_dead_letter is not None:
+            self.fifo_lane = self._lane(
+                "Fifo",
+                ingest_name=names.fifo_ingest,
+                dead_letter_name=names.fifo_dead_letter,
+                fifo=True,
+                visibility_timeout=visibility_timeout,
+                redrive_max_receive_count=redrive_max_receive_count,
+            )
+        for queue in self.ingest_queues:
+            for index, arn in enumerate(producer_principals):
+                queue.add_to_resource_policy(
+                    iam.PolicyStatement(
+                        sid=f"AllowProducer{index}",
+                        principals=[iam.ArnPrincipal(arn)],
+                        actions=list(PRODUCER_ACTIONS),
+                        resources=[queue.queue_arn],
+                    )
+                )
+
+    def _lane(
+        self,
+        prefix: str,
+        *,
+        ingest_name: str,
+        dead_letter_name: str,
+        fifo: bool,
+        visibility_timeout: Duration,
+        redrive_max_receive_count: int,
+    ) -> IngestLane:
         # The DLQ's redrive-allow policy names the ingest queue by ARN; building that ARN from the
         # queue's name (instead of a reference) avoids a circular dependency between the two queues.
-        ingest_arn = Stack.of(self).format_arn(service="sqs", resource=names.ingest)
-        self.dead_letter_queue = sqs.Queue(
+        ingest_arn = Stack.of(self).format_arn(service="sqs", resource=ingest_name)
+        dead_letter_queue = sqs.Queue(
             self,
-            "DeadLetterQueue",
-            queue_name=names.dead_letter,
+            f"{prefix}DeadLetterQueue",
+            queue_name=dead_letter_name,
             fifo=fifo or None,
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             retention_period=_duration(DLQ_RETENTION),
+            max_message_size_bytes=DEAD_LETTER_MAX_MESSAGE_SIZE_BYTES,
             redrive_allow_policy=sqs.RedriveAllowPolicy(
                 redrive_permission=sqs.RedrivePermission.BY_QUEUE,
-                source_queues=[sqs.Queue.from_queue_arn(self, "IngestQueueByName", ingest_arn)],
+                source_queues=[sqs.Queue.from_queue_arn(self, f"{prefix}IngestQueueByName", ingest_arn)],
             ),
         )
-        self.queue = sqs.Queue(
+        queue = sqs.Queue(
             self,
-            "IngestQueue",
-            queue_name=names.ingest,
+            f"{prefix}IngestQueue",
+            queue_name=ingest_name,
             fifo=fifo or None,
             content_based_deduplication=True if fifo else None,
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             retention_period=_duration(INGEST_RETENTION),
             visibility_timeout=visibility_timeout,
+            max_message_size_bytes=INGEST_MAX_MESSAGE_SIZE_BYTES,
             dead_letter_queue=sqs.DeadLetterQueue(
-                queue=self.dead_letter_queue, max_receive_count=max_receive_count
+                queue=dead_letter_queue, max_receive_count=redrive_max_receive_count
             ),
         )
-        self.delivery_dead_letter_queue = self.dead_letter_queue
-        if names.delivery_dead_letter is not None:
-            self.delivery_dead_letter_queue = sqs.Queue(
-                self,
-                "DeliveryDeadLetterQueue",
-                queue_name=names.delivery_dead_letter,
-                encryption=sqs.QueueEncryption.SQS_MANAGED,
-                enforce_ssl=True,
-                retention_period=_duration(DLQ_RETENTION),
-            )
-        for index, arn in enumerate(producer_principals):
-            self.queue.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid=f"AllowProducer{index}",
-                    principals=[iam.ArnPrincipal(arn)],
-                    actions=["sqs:SendMessage", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"],
-                    resources=[self.queue.queue_arn],
-                )
-            )
+        return IngestLane(queue=queue, dead_letter_queue=dead_letter_queue)
 
     @property
-    def fifo(self) -> bool:
-        return bool(self.queue.fifo)
+    def queue(self) -> sqs.Queue:
+        """The standard ingest queue (the bus rule's target)."""
+        return self.standard.queue
 
     @property
-    def has_separate_delivery_queue(self) -> bool:
-        return self.delivery_dead_letter_queue is not self.dead_letter_queue
+    def dead_letter_queue(self) -> sqs.Queue:
+        """The standard DLQ: also the bus target's DLQ and the async on-failure destination."""
+        return self.standard.dead_letter_queue
+
+    @property
+    def lanes(self) -> list[IngestLane]:
+        """Every ingest queue with its DLQ, the standard one first."""
+        return [self.standard] if self.fifo_lane is None else [self.standard, self.fifo_lane]
+
+    @property
+    def ingest_queues(self) -> list[sqs.Queue]:
+        return [lane.queue for lane in self.lanes]
 
     @property
     def dead_letter_queues(self) -> list[sqs.Queue]:
-        """The DLQ, and the delivery DLQ when it is a separate queue (FIFO)."""
-        if self.has_separate_delivery_queue:
-            return [self.dead_letter_queue, self.delivery_dead_letter_queue]
-        return [self.dead_letter_queue]
+        return [lane.dead_letter_queue for lane in self.lanes]
 
 
 class BusRule(Construct):
-    """The EventBridge rule that forwards the events some mapping rule could match to the ingest queue."""
+    """The EventBridge rule that forwards the events some mapping rule could match to the standard
+    ingest queue (always the standard one: see the module's docstring)."""
 
     def __init__(
         self,
@@ -148,21 +203,16 @@ class BusRule(Construct):
                     id="IngestQueue",
                     arn=queues.queue.queue_arn,
                     dead_letter_config=events.CfnRule.DeadLetterConfigProperty(
-                        arn=queues.delivery_dead_letter_queue.queue_arn
+                        arn=queues.dead_letter_queue.queue_arn
                     ),
                     retry_policy=events.CfnRule.RetryPolicyProperty(
                         maximum_retry_attempts=BUS_DELIVERY_RETRY_ATTEMPTS,
                         maximum_event_age_in_seconds=whole_seconds(BUS_DELIVERY_MAX_EVENT_AGE),
                     ),
-                    sqs_parameters=(
-                        events.CfnRule.SqsParametersProperty(message_group_id=FIFO_MESSAGE_GROUP)
-                        if queues.fifo
-                        else None
-                    ),
                 )
             ],
         )
-        for queue in (queues.queue, queues.delivery_dead_letter_queue):
+        for queue in (queues.queue, queues.dead_letter_queue):
             queue.add_to_resource_policy(
                 iam.PolicyStatement(
                     sid="AllowBusRuleToSend",

@@ -1,9 +1,10 @@
 """Alarms, the alarm topic and the dashboard (docs/operations.md says what to do when each one fires).
 
 Alarms watch the totals of the function's custom metrics (dimension ``service`` only), the queues and
-the function itself. They notify an SNS topic encrypted with a customer managed key (CloudWatch can
-only publish to an encrypted topic whose key policy lets it use the key), with an optional e-mail
-subscription.
+the function itself. Every DLQ has two: one on its first message, one on its oldest message's age, which
+fires while a week of the DLQ's retention is left; every ingest queue has one on its backlog's age. They
+notify an SNS topic encrypted with a customer managed key (CloudWatch can only publish to an encrypted
+topic whose key policy lets it use the key), with an optional e-mail subscription.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra.ingest import IngestQueues
+from infra.ingest import IngestLane, IngestQueues
+from infra.stack_values import DEAD_LETTER_AGE_ALARM, whole_seconds
 
 PERIOD = Duration.minutes(5)
 OLDEST_MESSAGE_AGE_ALARM = Duration.minutes(15)
@@ -123,21 +125,31 @@ class Monitoring(Construct):
                 alarm_description=description,
             )
 
-        alarms = {
-            "DeadLetterQueueNotEmpty": alarm(
-                "DeadLetterQueueNotEmpty",
-                _queue_depth(queues.dead_letter_queue),
+        alarms: dict[str, cloudwatch.Alarm] = {}
+        for lane in queues.lanes:
+            prefix, kind = _lane_names(lane)
+            alarms[f"{prefix}DeadLetterQueueNotEmpty"] = alarm(
+                f"{prefix}DeadLetterQueueNotEmpty",
+                _queue_depth(lane.dead_letter_queue),
                 1,
-                "Messages are waiting in the DLQ: read their ErrorType/ErrorMessage, fix, then redrive "
-                "(docs/operations.md)",
-            ),
-            "IngestBacklogTooOld": alarm(
-                "IngestBacklogTooOld",
-                queues.queue.metric_approximate_age_of_oldest_message(period=PERIOD, statistic="Maximum"),
+                f"Messages are waiting in the {kind} DLQ: read their ErrorType/ErrorMessage (none: the "
+                "redrive backstop moved it after a crash or timeout), fix, then redrive (docs/operations.md)",
+            )
+            alarms[f"{prefix}DeadLetterQueueMessagesAging"] = alarm(
+                f"{prefix}DeadLetterQueueMessagesAging",
+                _oldest_message_age(lane.dead_letter_queue, PERIOD),
+                whole_seconds(DEAD_LETTER_AGE_ALARM),
+                f"The oldest message in the {kind} DLQ has waited {DEAD_LETTER_AGE_ALARM.days} days: "
+                "redrive or delete it before the 14-day retention drops it (docs/operations.md)",
+            )
+            alarms[f"{prefix}IngestBacklogTooOld"] = alarm(
+                f"{prefix}IngestBacklogTooOld",
+                _oldest_message_age(lane.queue, PERIOD),
                 OLDEST_MESSAGE_AGE_ALARM.to_seconds(),
-                "The oldest ingest message has waited 15 minutes: the function is failing, throttled or "
-                "too slow for the offered load",
-            ),
+                f"The oldest message in the {kind} ingest queue has waited 15 minutes: the function is "
+                "failing, throttled or too slow for the offered load",
+            )
+        alarms |= {
             "FunctionErrors": alarm(
                 "FunctionErrors",
                 function.metric_errors(period=PERIOD, statistic=cloudwatch.Stats.SUM),
@@ -165,13 +177,6 @@ class Monitoring(Construct):
                 "Events were dead-lettered at once (mapping error, limit violation or Connect rejection)",
             ),
         }
-        if queues.has_separate_delivery_queue:
-            alarms["DeliveryDeadLetterQueueNotEmpty"] = alarm(
-                "DeliveryDeadLetterQueueNotEmpty",
-                _queue_depth(queues.delivery_dead_letter_queue),
-                1,
-                "EventBridge could not deliver events to the FIFO ingest queue, or async invocations failed",
-            )
         return alarms
 
     def _dashboard(
@@ -192,24 +197,39 @@ class Monitoring(Construct):
                 width=12,
             ),
         )
+        minute = Duration.minutes(1)
         dashboard.add_widgets(
             cloudwatch.GraphWidget(
-                title="Dead-letter queue depth",
+                title="Dead-letter queues: depth",
                 left=[
-                    q.metric_approximate_number_of_messages_visible(period=Duration.minutes(1))
-                    for q in queues.dead_letter_queues
+                    _queue_depth(lane.dead_letter_queue, label=_lane_names(lane)[1]) for lane in queues.lanes
                 ],
-                width=8,
+                width=6,
             ),
             cloudwatch.GraphWidget(
-                title="Ingest queue: oldest message age (s) and depth",
-                left=[queues.queue.metric_approximate_age_of_oldest_message(period=Duration.minutes(1))],
-                right=[
-                    queues.queue.metric_approximate_number_of_messages_visible(period=Duration.minutes(1))
+                title="Dead-letter queues: oldest message age (s)",
+                left=[
+                    _oldest_message_age(lane.dead_letter_queue, minute, label=_lane_names(lane)[1])
+                    for lane in queues.lanes
                 ],
-                width=8,
+                left_annotations=[
+                    cloudwatch.HorizontalAnnotation(
+                        value=whole_seconds(DEAD_LETTER_AGE_ALARM),
+                        label=f"alarm: {DEAD_LETTER_AGE_ALARM.days} days",
+                    )
+                ],
+                width=6,
             ),
-            cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms.values()), width=8),
+            cloudwatch.GraphWidget(
+                title="Ingest queues: oldest message age (s) and depth",
+                left=[
+                    _oldest_message_age(lane.queue, minute, label=_lane_names(lane)[1])
+                    for lane in queues.lanes
+                ],
+                right=[_queue_depth(lane.queue, label=_lane_names(lane)[1]) for lane in queues.lanes],
+                width=6,
+            ),
+            cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms.values()), width=6),
         )
         dashboard.add_widgets(
             cloudwatch.GraphWidget(
@@ -231,8 +251,23 @@ class Monitoring(Construct):
         return dashboard
 
 
-def _queue_depth(queue: sqs.IQueue) -> cloudwatch.Metric:
+def _lane_names(lane: IngestLane) -> tuple[str, str]:
+    """The construct-id prefix and the label of a lane's alarms and graphs: ("", "standard") or
+    ("Fifo", "FIFO"); the standard lane keeps unprefixed ids, so its alarms keep their names."""
+    return ("Fifo", "FIFO") if lane.fifo else ("", "standard")
+
+
+def _queue_depth(queue: sqs.IQueue, *, label: str | None = None) -> cloudwatch.Metric:
     """Messages visible in ``queue``, the most seen in each minute (a single message must count)."""
     return queue.metric_approximate_number_of_messages_visible(
-        period=Duration.minutes(1), statistic=cloudwatch.Stats.MAXIMUM
+        period=Duration.minutes(1), statistic=cloudwatch.Stats.MAXIMUM, label=label
+    )
+
+
+def _oldest_message_age(
+    queue: sqs.IQueue, period: Duration, *, label: str | None = None
+) -> cloudwatch.Metric:
+    """The age of ``queue``'s oldest message (seconds), the most seen in each period."""
+    return queue.metric_approximate_age_of_oldest_message(
+        period=period, statistic=cloudwatch.Stats.MAXIMUM, label=label
     )

@@ -21,12 +21,18 @@ from infra.ingest import BusRule, IngestQueues
 from infra.ledger import IdempotencyLedger
 from infra.mapping_source import has_placeholder, load_deployment_mapping
 from infra.monitoring import MetricSource, Monitoring
-from infra.stack_values import METRICS_NAMESPACE, ingest_visibility_timeout_seconds
+from infra.stack_values import (
+    METRICS_NAMESPACE,
+    function_timeout_seconds,
+    ingest_visibility_timeout_seconds,
+    redrive_max_receive_count,
+)
 from task_creator.mapping.rules import TaskMapping
 
 
 class TaskCreatorStack(Stack):
-    """Bus rule -> ingest queue -> function -> Amazon Connect, with DLQ, ledger, alarms and dashboard."""
+    """Bus rule -> standard ingest queue (and, with fifo, a FIFO ingest queue for producers' own message
+    groups) -> function -> Amazon Connect, with a DLQ per ingest queue, ledger, alarms and dashboard."""
 
     def __init__(
         self, scope: Construct, construct_id: str, *, config: TaskCreatorConfig, **kwargs: Any
@@ -42,15 +48,18 @@ class TaskCreatorStack(Stack):
         self.config = config
         self.connect_grant = _connect_grant(config, mapping)
         self.event_pattern = bus_event_pattern(mapping)
+        self.function_timeout_seconds = function_timeout_seconds(config, rule_count=len(mapping.rules))
         self.queues = IngestQueues(
             self,
             "Ingest",
             name_prefix=config.stack_name,
             fifo=config.fifo,
             visibility_timeout=Duration.seconds(
-                ingest_visibility_timeout_seconds(config.max_batching_window_seconds)
+                ingest_visibility_timeout_seconds(
+                    self.function_timeout_seconds, config.max_batching_window_seconds
+                )
             ),
-            max_receive_count=config.max_receive_count,
+            redrive_max_receive_count=redrive_max_receive_count(config.max_receive_count),
             producer_principals=config.producer_principals,
         )
         self.bus = (
@@ -70,6 +79,7 @@ class TaskCreatorStack(Stack):
             queues=self.queues,
             connect_grant=self.connect_grant,
             ledger_table_name=self.ledger.table.table_name if self.ledger else None,
+            timeout_seconds=self.function_timeout_seconds,
         )
         if self.ledger is not None:
             self.ledger.grant_item_access(self.task_function.function)
@@ -107,10 +117,10 @@ class TaskCreatorStack(Stack):
         CfnOutput(self, "IngestQueueUrl", value=self.queues.queue.queue_url)
         CfnOutput(self, "IngestQueueArn", value=self.queues.queue.queue_arn)
         CfnOutput(self, "DeadLetterQueueUrl", value=self.queues.dead_letter_queue.queue_url)
-        if self.queues.has_separate_delivery_queue:
-            CfnOutput(
-                self, "DeliveryDeadLetterQueueUrl", value=self.queues.delivery_dead_letter_queue.queue_url
-            )
+        if self.queues.fifo_lane is not None:
+            CfnOutput(self, "FifoIngestQueueUrl", value=self.queues.fifo_lane.queue.queue_url)
+            CfnOutput(self, "FifoIngestQueueArn", value=self.queues.fifo_lane.queue.queue_arn)
+            CfnOutput(self, "FifoDeadLetterQueueUrl", value=self.queues.fifo_lane.dead_letter_queue.queue_url)
         CfnOutput(self, "EventBusName", value=self.bus.event_bus_name)
         CfnOutput(self, "FunctionName", value=self.task_function.function_name)
         CfnOutput(self, "FunctionLogGroupName", value=self.task_function.log_group.log_group_name)

@@ -1,29 +1,57 @@
 """The stack's numbers and names, and the function's environment: plain values, no CDK.
 
 One home for what both the CDK stack (``infra/``) and the offline runtime (``local/``) must agree on:
-the function's timeout and memory, queue retention and visibility, the bus rule's delivery retries, the
-ledger's schema, the queues' names, and the environment variables the function is deployed with.
-aws-cdk-lib takes seconds to import, so this module imports none of it (a test holds it to that).
+the function's timeout (derived from the deployment, ``function_timeout_seconds``) and memory, the
+attempt budget and the redrive backstop above it, queue retention, visibility and sizes, the bus
+rule's delivery retries, the ledger's schema, the queues' names, and the environment variables the
+function is deployed with. aws-cdk-lib takes seconds to import, so this module imports none of it (a
+test holds it to that).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
-from infra.config import TaskCreatorConfig
+from task_creator import time_budget
+from task_creator.adapters.dead_letter_attributes import DEAD_LETTER_ATTRIBUTE_HEADROOM_BYTES
 
-FUNCTION_TIMEOUT_SECONDS = 30
+if TYPE_CHECKING:
+    from infra.config import TaskCreatorConfig
+
 FUNCTION_MEMORY_MB = 512
+# The timeout of an invocation outside any deployment (``local.lambda_context``'s default, e.g. one
+# ``python -m local invoke``): Lambda's maximum, so a lone invocation never defers records for want of
+# time. A deployment's function derives its own: ``function_timeout_seconds(config, rule_count=...)``.
+STANDALONE_INVOCATION_TIMEOUT_SECONDS = time_budget.LAMBDA_MAX_TIMEOUT_SECONDS
+FUNCTION_TIMEOUT_SECONDS = STANDALONE_INVOCATION_TIMEOUT_SECONDS  # the name local.lambda_context imports
 VISIBILITY_TIMEOUT_FACTOR = 6  # AWS's guidance for SQS event sources: at least 6x the function timeout
 INGEST_RETENTION = timedelta(days=4)
 DLQ_RETENTION = timedelta(days=14)
 REPLAY_MARGIN = timedelta(days=7)
 # The ledger must remember a task for as long as its event can come back: DLQ retention plus replay time.
 IDEMPOTENCY_EXPIRY = DLQ_RETENTION + REPLAY_MARGIN
+# The DLQ age alarm fires while a week (the replay margin) of retention is left. A message SQS's redrive
+# policy moved keeps its original enqueue time, so it expires up to INGEST_RETENTION sooner than its DLQ
+# age says: the alarm still comes first (a test holds it to that).
+DEAD_LETTER_AGE_ALARM = DLQ_RETENTION - REPLAY_MARGIN
 BUS_DELIVERY_RETRY_ATTEMPTS = 185  # EventBridge's maximum: keep trying for the whole event age
 BUS_DELIVERY_MAX_EVENT_AGE = timedelta(hours=24)
-FIFO_MESSAGE_GROUP = "task-creator"  # the one message group of events the bus rule forwards to FIFO
+# The function dead-letters a record itself, with ErrorType RetriesExhausted and its last error, when it
+# fails transiently on its MAX_RECEIVE_COUNT-th receive (the attempt budget, context key maxReceiveCount).
+# The ingest queues' redrive policy moves a message only this many receives later: a backstop for the
+# receives no invocation finished (a crash, a timeout, an out-of-memory), never the normal way out.
+REDRIVE_BACKSTOP_RECEIVES = 3
+SQS_MAX_RECEIVE_COUNT = 1000  # the largest maxReceiveCount a redrive policy takes
+MAX_ATTEMPT_BUDGET = SQS_MAX_RECEIVE_COUNT - REDRIVE_BACKSTOP_RECEIVES
+# SQS's largest message (body plus attributes) since its 2025 raise to 1 MiB; aws-cdk-lib 2.275 accepts it.
+SQS_MAX_MESSAGE_SIZE_BYTES = 1_048_576
+# The room the function's dead-letter writer needs on top of what the ingest queue counted (ErrorType,
+# ErrorMessage, EventId, DroppedAttributes) is DEAD_LETTER_ATTRIBUTE_HEADROOM_BYTES, owned by the writer.
+DEAD_LETTER_MAX_MESSAGE_SIZE_BYTES = SQS_MAX_MESSAGE_SIZE_BYTES
+# Every message the ingest queues accept still fits in a DLQ with the dead-letter attributes added.
+INGEST_MAX_MESSAGE_SIZE_BYTES = DEAD_LETTER_MAX_MESSAGE_SIZE_BYTES - DEAD_LETTER_ATTRIBUTE_HEADROOM_BYTES
 LEDGER_PARTITION_KEY = "id"  # Powertools idempotency's DynamoDB schema
 LEDGER_TTL_ATTRIBUTE = "expiration"
 METRICS_NAMESPACE = "TaskCreator"
@@ -34,27 +62,60 @@ def whole_seconds(duration: timedelta) -> int:
     return int(duration.total_seconds())
 
 
-def ingest_visibility_timeout_seconds(batching_window_seconds: int) -> int:
-    """The ingest queue's visibility timeout: 6x the function timeout plus the batching window."""
-    return FUNCTION_TIMEOUT_SECONDS * VISIBILITY_TIMEOUT_FACTOR + batching_window_seconds
+def function_timeout_seconds(config: TaskCreatorConfig, *, rule_count: int) -> int:
+    """The function's timeout: a full batch, every rule of the mapping firing for every record (the
+    upper bound of fan-out), at the configured parallelism and rate, fits in front of the function's
+    deadline margin (``task_creator.time_budget``).
+
+    A FIFO batch runs one record after another, so with ``fifo`` the timeout also covers a full batch
+    run sequentially; the larger of the two is the function's (one function serves both queues)."""
+    timeouts = [
+        time_budget.function_timeout_seconds(
+            batch_size=config.batch_size,
+            tasks_per_event=rule_count,
+            max_parallel_calls=config.max_parallel_calls,
+            calls_per_second=config.connect_calls_per_second,
+        )
+    ]
+    if config.fifo:
+        timeouts.append(
+            time_budget.function_timeout_seconds(
+                batch_size=config.batch_size,
+                tasks_per_event=rule_count,
+                max_parallel_calls=1,
+                calls_per_second=None,
+            )
+        )
+    return max(timeouts)
+
+
+def ingest_visibility_timeout_seconds(function_timeout: int, batching_window_seconds: int) -> int:
+    """An ingest queue's visibility timeout: 6x the function timeout plus the batching window."""
+    return function_timeout * VISIBILITY_TIMEOUT_FACTOR + batching_window_seconds
+
+
+def redrive_max_receive_count(attempt_budget: int) -> int:
+    """The ingest queues' redrive ``maxReceiveCount``: the function's attempt budget plus the backstop."""
+    return attempt_budget + REDRIVE_BACKSTOP_RECEIVES
 
 
 @dataclass(frozen=True)
 class QueueNames:
-    """The names of one deployment's queues; ``delivery_dead_letter`` only with FIFO (EventBridge target
-    DLQs and Lambda destinations need a standard queue), otherwise the DLQ is also the delivery DLQ."""
+    """The names of one deployment's queues. The standard ingest queue and its DLQ always exist (the bus
+    rule delivers there); ``fifo=true`` adds a FIFO ingest queue with its own FIFO DLQ."""
 
     ingest: str
     dead_letter: str
-    delivery_dead_letter: str | None
+    fifo_ingest: str | None
+    fifo_dead_letter: str | None
 
     @classmethod
     def for_stack(cls, stack_name: str, *, fifo: bool) -> QueueNames:
-        suffix = ".fifo" if fifo else ""
         return cls(
-            ingest=f"{stack_name}-ingest{suffix}",
-            dead_letter=f"{stack_name}-dlq{suffix}",
-            delivery_dead_letter=f"{stack_name}-delivery-dlq" if fifo else None,
+            ingest=f"{stack_name}-ingest",
+            dead_letter=f"{stack_name}-dlq",
+            fifo_ingest=f"{stack_name}-ingest.fifo" if fifo else None,
+            fifo_dead_letter=f"{stack_name}-dlq.fifo" if fifo else None,
         )
 
 
@@ -64,8 +125,10 @@ CONTEXT_KEY_OF_VARIABLE: dict[str, str | None] = {
     "CONNECT_INSTANCE_ID": "connectInstanceId",
     "CONNECT_CONTACT_FLOW_ID": "contactFlowId",
     "DLQ_URL": None,
+    "FIFO_DLQ_URL": None,
     "MAX_PARALLEL_CALLS": "maxParallelCalls",
     "CONNECT_CALLS_PER_SECOND": "connectCallsPerSecond",
+    "MAX_RECEIVE_COUNT": "maxReceiveCount",
     "TOKEN_NAMESPACE": "tokenNamespace",
     "IDEMPOTENCY_TABLE": None,
     "IDEMPOTENCY_EXPIRY_DAYS": None,
@@ -77,23 +140,31 @@ CONTEXT_KEY_OF_VARIABLE: dict[str, str | None] = {
 
 
 def function_environment(
-    config: TaskCreatorConfig, *, dlq_url: str, ledger_table_name: str | None
+    config: TaskCreatorConfig,
+    *,
+    dlq_url: str,
+    ledger_table_name: str | None,
+    fifo_dlq_url: str | None = None,
 ) -> dict[str, str]:
     """The function's environment variables for a deployment (``task_creator.settings`` reads them).
 
-    ``dlq_url`` and ``ledger_table_name`` are where the deployment's DLQ and ledger are (CloudFormation
-    references in the stack, real names offline); ``ledger_table_name`` is None without idempotency.
+    ``dlq_url``, ``fifo_dlq_url`` and ``ledger_table_name`` are where the deployment's DLQs and ledger
+    are (CloudFormation references in the stack, real URLs and names offline); ``fifo_dlq_url`` is the
+    FIFO ingest queue's DLQ (None without ``fifo``), ``ledger_table_name`` None without idempotency.
     """
     environment = {
         "CONNECT_INSTANCE_ID": config.connect_instance_id,
         "DLQ_URL": dlq_url,
         "MAX_PARALLEL_CALLS": str(config.max_parallel_calls),
+        "MAX_RECEIVE_COUNT": str(config.max_receive_count),
         "TOKEN_NAMESPACE": config.token_namespace,
         "POWERTOOLS_SERVICE_NAME": config.stack_name,
         "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
         "POWERTOOLS_LOG_LEVEL": config.log_level,
         "POWERTOOLS_TRACE_DISABLED": "false" if config.tracing else "true",
     }
+    if fifo_dlq_url is not None:
+        environment["FIFO_DLQ_URL"] = fifo_dlq_url
     if config.contact_flow_id:
         environment["CONNECT_CONTACT_FLOW_ID"] = config.contact_flow_id
     if ledger_table_name is not None:

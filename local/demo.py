@@ -2,12 +2,15 @@
 
 Two deployments are provisioned from the CDK configuration (``cdk.json``'s context) and the shipped
 mapping, as ``cdk deploy`` would create them: the standard one (bus rule on the default bus -> ingest
-queue -> function) and a FIFO one (``fifo=true``, its own bus), because a stack is either standard or
-FIFO and the samples include a FIFO batch. Both share the Connect emulator and embedded AWS.
+queue -> function) and one with ``fifo=true`` (its own bus -> its standard ingest queue, plus a FIFO
+ingest queue that producers send to with their own message groups; both feed its function). The
+samples' EventBridge events and plain messages go to the standard deployment, the records of the FIFO
+batch, with their message groups, to the FIFO ingest queue. Both share the Connect emulator and
+embedded AWS.
 
 Round 1 publishes every Lambda-shaped sample in ``events/`` the way it would arrive
 (``local.publish``), drains both event sources, and collects what happened: the tasks Connect received
-(the emulator), the function's outcomes (its logs), the dead letters (the DLQs). Round 2 publishes the
+(the emulator), the function's outcomes (its logs), the dead letters (every DLQ). Round 2 publishes the
 same samples again and shows what changed: nothing, where idempotency holds.
 """
 
@@ -116,7 +119,11 @@ class DemoRun:
                 bus_pattern=standard.topology.event_pattern,
                 queue_url=standard.topology.ingest_queue.url,
             ),
-            fifo_queue_url=fifo.topology.ingest_queue.url if fifo is not None else None,
+            fifo_queue_url=(
+                fifo.topology.fifo_ingest_queue.url
+                if fifo is not None and fifo.topology.fifo_ingest_queue is not None
+                else None
+            ),
         )
         self._seen_tasks: set[str] = set()
         self._seen_dead_letters: set[str] = set()
@@ -129,7 +136,7 @@ class DemoRun:
         forwarded = sum(1 for publication in publications if publication.forwarded)
         self.progress(f"published {len(publications)} messages ({forwarded} reach an ingest queue); draining")
         drain(
-            [pipeline.event_source for pipeline in self.pipelines],
+            [source for pipeline in self.pipelines for source in pipeline.event_sources],
             timeout_seconds=self.timeout_seconds,
             on_batch=self._report_batch,
         )
@@ -138,7 +145,8 @@ class DemoRun:
         dead_letters = [
             message
             for pipeline in self.pipelines
-            for message in inspect_queue(self.aws.sqs(), pipeline.topology.dead_letter_queue.url)
+            for queue in pipeline.topology.dead_letter_queues
+            for message in inspect_queue(self.aws.sqs(), queue.url)
             if message.message_id not in self._seen_dead_letters
         ]
         self._seen_dead_letters.update(message.message_id for message in dead_letters)

@@ -42,7 +42,9 @@ def _setup(result: DemoResult) -> list[str]:
     ]
     for index, pipeline in enumerate(result.pipelines):
         label = "Deployments" if index == 0 else ""
-        lines.append(f"{label:<26}{_deployment(pipeline)}")
+        first, *rest = _deployment(pipeline)
+        lines.append(f"{label:<26}{first}")
+        lines += [f"{'':<28}{line}" for line in rest]
     files = sorted({sample.origin.split("#", 1)[0] for sample in result.samples})
     lines.append(
         f"Samples                   {len(result.samples)} messages from {len(files)} files in events/"
@@ -50,14 +52,24 @@ def _setup(result: DemoResult) -> list[str]:
     return lines
 
 
-def _deployment(pipeline: LocalPipeline) -> str:
+def _deployment(pipeline: LocalPipeline) -> list[str]:
+    """The deployment's numbers, then one line per way into its function."""
     topology = pipeline.topology
-    kind = "FIFO" if pipeline.config.fifo else "standard"
-    return (
-        f"{pipeline.config.stack_name} ({kind}): bus {topology.event_bus_name!r} -> "
-        f"{topology.ingest_queue.name} (DLQ {topology.dead_letter_queue.name} after "
-        f"{pipeline.config.max_receive_count} receives) -> function"
-    )
+    config = pipeline.config
+    kind = "fifo=true" if config.fifo else "standard"
+    lines = [
+        f"{config.stack_name} ({kind}): function timeout {topology.function_timeout_seconds} s, "
+        f"{config.max_receive_count} attempts, "
+        f"redrive backstop after {topology.redrive_max_receive_count} receives"
+    ]
+    for lane in topology.lanes:
+        entry = (
+            "producers' messages with their own message groups"
+            if lane.fifo
+            else f"bus {topology.event_bus_name!r} and producers' messages"
+        )
+        lines.append(f"{entry} -> {lane.queue.name} (DLQ {lane.dead_letter_queue.name}) -> function")
+    return lines
 
 
 def _round_section(title: str, round_result: RoundResult) -> list[str]:

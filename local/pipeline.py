@@ -1,5 +1,6 @@
 """One deployment of Task Creator, offline: the stack's topology on embedded AWS, the real function with
-the environment the stack gives it, and the SQS event source that feeds it.
+the environment the stack gives it, and the SQS event sources that feed it (one per ingest queue: the
+standard one, and with ``fifo`` the FIFO one too, as the stack wires two event source mappings).
 
     with EmbeddedAws() as aws, ConnectEmulator() as connect:
         pipeline = LocalPipeline.provision(aws, connect.endpoint_url, config)
@@ -11,11 +12,12 @@ of that environment, while ``AWS_ENDPOINT_URL`` points at moto and ``AWS_ENDPOIN
 emulator, so its boto3 clients are the production ones, aimed at loopback.
 
 Two local departures from AWS, both for speed and both explicit in ``PipelineOptions``: the ingest
-queue's visibility timeout (the stack's is 180 s), and the function's retry backoff, which is set the
-way a user would set it, through its environment (``RETRY_BASE_DELAY_SECONDS`` /
-``RETRY_MAX_DELAY_SECONDS``; the stack keeps the function's defaults, 10 s doubling up to 15 min;
-offline 1 s, so retries and the redrive to the DLQ happen in seconds). Tracing is off (there is no
-X-Ray offline).
+queues' visibility timeout (the stack's is 6x the derived function timeout, 414 s with the defaults),
+and the function's retry backoff, which is set the way a user would set it, through its environment
+(``RETRY_BASE_DELAY_SECONDS`` / ``RETRY_MAX_DELAY_SECONDS``; the stack keeps the function's defaults,
+10 s doubling up to 15 min; offline 1 s, so retries and the last attempt's dead letter happen in
+seconds). Tracing is off (there is no X-Ray offline). The invocation's timeout is the stack's, derived
+from the same configuration and mapping (``infra.stack_values.function_timeout_seconds``).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from infra.config import TaskCreatorConfig
-from infra.stack_values import FUNCTION_TIMEOUT_SECONDS, function_environment
+from infra.stack_values import function_environment
 from local.aws import EmbeddedAws, offline_environment, patched_environ
 from local.event_source import DrainReport, EventSourceMapping, SqsEventSource, drain
 from local.lambda_context import LocalLambdaContext
@@ -49,11 +51,11 @@ OFFLINE_RETRY_DELAY_SECONDS = 1
 class PipelineOptions:
     """How the offline pipeline departs from AWS to run fast."""
 
-    visibility_timeout_seconds: int | None = 5  # None: the stack's (6x the function timeout)
+    visibility_timeout_seconds: int | None = 5  # None: the stack's (6x the function timeout + window)
     # The function's RETRY_BASE_DELAY_SECONDS / RETRY_MAX_DELAY_SECONDS; None: left unset (its defaults).
     retry_base_delay_seconds: int | None = OFFLINE_RETRY_DELAY_SECONDS
     retry_max_delay_seconds: int | None = OFFLINE_RETRY_DELAY_SECONDS
-    function_timeout_seconds: float = FUNCTION_TIMEOUT_SECONDS  # the stack's
+    function_timeout_seconds: float | None = None  # None: the stack's, derived from the deployment
 
 
 def offline_function_environment(
@@ -64,7 +66,10 @@ def offline_function_environment(
     retry backoff."""
     environment = {
         **function_environment(
-            config, dlq_url=topology.dead_letter_queue.url, ledger_table_name=topology.ledger_table
+            config,
+            dlq_url=topology.dead_letter_queue.url,
+            fifo_dlq_url=topology.fifo_dead_letter_queue.url if topology.fifo_dead_letter_queue else None,
+            ledger_table_name=topology.ledger_table,
         ),
         "MAPPING_FILE": str(config.mapping_file),
         "POWERTOOLS_TRACE_DISABLED": "true",
@@ -77,7 +82,7 @@ def offline_function_environment(
 
 
 class LocalPipeline:
-    """A provisioned deployment: its topology, the function's collaborators and its event source."""
+    """A provisioned deployment: its topology, the function's collaborators and its event sources."""
 
     def __init__(
         self,
@@ -96,9 +101,11 @@ class LocalPipeline:
         self.environment = environment
         self.dependencies = dependencies
         self.options = options
-        self.event_source = SqsEventSource(
-            sqs, _event_source_mapping(config, topology), self.invoke, new_context=self._new_context
+        self.event_sources = tuple(
+            SqsEventSource(sqs, mapping, self.invoke, new_context=self.new_context)
+            for mapping in _event_source_mappings(config, topology)
         )
+        self.event_source = self.event_sources[0]  # the standard ingest queue's
 
     @classmethod
     def provision(
@@ -133,12 +140,20 @@ class LocalPipeline:
     def drain(
         self, *, timeout_seconds: float, on_batch: Callable[[BatchResult], None] | None = None
     ) -> DrainReport:
-        """Run the event source until the ingest queue is empty with nothing in flight."""
-        return drain([self.event_source], timeout_seconds=timeout_seconds, on_batch=on_batch)
+        """Run the event sources until every ingest queue is empty with nothing in flight."""
+        return drain(self.event_sources, timeout_seconds=timeout_seconds, on_batch=on_batch)
 
-    def _new_context(self) -> LocalLambdaContext:
+    @property
+    def function_timeout_seconds(self) -> float:
+        """The invocation's timeout: the options' override, else the stack's derived one."""
+        if self.options.function_timeout_seconds is not None:
+            return self.options.function_timeout_seconds
+        return self.topology.function_timeout_seconds
+
+    def new_context(self) -> LocalLambdaContext:
+        """A fresh Lambda context for one invocation of this deployment's function."""
         return LocalLambdaContext(
-            function_name=self.config.stack_name, timeout_seconds=self.options.function_timeout_seconds
+            function_name=self.config.stack_name, timeout_seconds=self.function_timeout_seconds
         )
 
 
@@ -150,10 +165,14 @@ def build_function(
         return build_dependencies(Settings.from_environ(environment))
 
 
-def _event_source_mapping(config: TaskCreatorConfig, topology: Topology) -> EventSourceMapping:
-    return EventSourceMapping(
-        queue_url=topology.ingest_queue.url,
-        queue_arn=topology.ingest_queue.arn,
-        batch_size=config.batch_size,
-        visibility_timeout_seconds=topology.visibility_timeout_seconds,
-    )
+def _event_source_mappings(config: TaskCreatorConfig, topology: Topology) -> list[EventSourceMapping]:
+    """One event source mapping per ingest queue, with the stack's batch size."""
+    return [
+        EventSourceMapping(
+            queue_url=lane.queue.url,
+            queue_arn=lane.queue.arn,
+            batch_size=config.batch_size,
+            visibility_timeout_seconds=topology.visibility_timeout_seconds,
+        )
+        for lane in topology.lanes
+    ]

@@ -1,11 +1,13 @@
 """The CDK stack's topology, provisioned on embedded AWS from the same configuration and mapping file.
 
 What ``infra/`` deploys, resource by resource: the bus (created only when ``createEventBus``), the bus
-rule with the pattern ``bus_event_pattern(mapping)`` targeting the ingest queue (FIFO: one message
-group), the ingest queue with its redrive policy (DLQ after ``maxReceiveCount`` receives), the DLQ, the
-standard delivery DLQ of a FIFO deployment, and the ledger table (Powertools schema: partition key
-``id``, TTL attribute ``expiration``). Names, numbers and the ledger schema come from
-``infra.stack_values``, which the stack's constructs read too.
+rule with the pattern ``bus_event_pattern(mapping)`` targeting the standard ingest queue (always: no
+fixed message group anywhere), the standard ingest queue and its DLQ, with ``fifo`` also the FIFO
+ingest queue and its FIFO DLQ (for producers' own message groups), each ingest queue's redrive policy
+(its DLQ after the function's attempt budget plus the backstop), the queues' sizes, and the ledger
+table (Powertools schema: partition key ``id``, TTL attribute ``expiration``). Names, numbers and the
+ledger schema come from ``infra.stack_values``, which the stack's constructs read too; so does the
+function's timeout, derived from the same configuration and the mapping's rule count.
 """
 
 from __future__ import annotations
@@ -19,13 +21,16 @@ from infra.event_pattern import PatternMapping, bus_event_pattern
 from infra.stack_values import (
     BUS_DELIVERY_MAX_EVENT_AGE,
     BUS_DELIVERY_RETRY_ATTEMPTS,
+    DEAD_LETTER_MAX_MESSAGE_SIZE_BYTES,
     DLQ_RETENTION,
-    FIFO_MESSAGE_GROUP,
+    INGEST_MAX_MESSAGE_SIZE_BYTES,
     INGEST_RETENTION,
     LEDGER_PARTITION_KEY,
     LEDGER_TTL_ATTRIBUTE,
     QueueNames,
+    function_timeout_seconds,
     ingest_visibility_timeout_seconds,
+    redrive_max_receive_count,
     whole_seconds,
 )
 from local.aws import EmbeddedAws
@@ -40,6 +45,18 @@ class QueueRef:
 
 
 @dataclass(frozen=True)
+class IngestLaneRef:
+    """One ingest queue and its DLQ."""
+
+    queue: QueueRef
+    dead_letter_queue: QueueRef
+
+    @property
+    def fifo(self) -> bool:
+        return self.queue.name.endswith(".fifo")
+
+
+@dataclass(frozen=True)
 class Topology:
     """Where one deployment's resources are on embedded AWS."""
 
@@ -47,11 +64,26 @@ class Topology:
     event_bus_name: str
     rule_name: str
     event_pattern: dict[str, Any]
-    ingest_queue: QueueRef
-    dead_letter_queue: QueueRef
-    delivery_dead_letter_queue: QueueRef
+    ingest_queue: QueueRef  # the standard one: the bus rule's target
+    dead_letter_queue: QueueRef  # the standard one: also the bus target's DLQ
+    fifo_ingest_queue: QueueRef | None  # only with fifo: producers' own message groups
+    fifo_dead_letter_queue: QueueRef | None
     ledger_table: str | None
+    function_timeout_seconds: int
     visibility_timeout_seconds: int
+    redrive_max_receive_count: int
+
+    @property
+    def lanes(self) -> list[IngestLaneRef]:
+        """Every ingest queue with its DLQ, the standard one first."""
+        lanes = [IngestLaneRef(self.ingest_queue, self.dead_letter_queue)]
+        if self.fifo_ingest_queue is not None and self.fifo_dead_letter_queue is not None:
+            lanes.append(IngestLaneRef(self.fifo_ingest_queue, self.fifo_dead_letter_queue))
+        return lanes
+
+    @property
+    def dead_letter_queues(self) -> list[QueueRef]:
+        return [lane.dead_letter_queue for lane in self.lanes]
 
 
 def provision_topology(
@@ -65,62 +97,90 @@ def provision_topology(
     (tests use 1 s so that a failed record comes back quickly)."""
     prefix = config.stack_name
     names = QueueNames.for_stack(prefix, fifo=config.fifo)
+    timeout = function_timeout_seconds(config, rule_count=len(mapping.rules))
     visibility = visibility_timeout_seconds or ingest_visibility_timeout_seconds(
-        config.max_batching_window_seconds
+        timeout, config.max_batching_window_seconds
     )
-    dead_letter_queue = _create_dead_letter_queue(aws, names.dead_letter, names.ingest, config)
-    ingest_queue = _create_queue(
-        aws,
-        names.ingest,
-        {
-            "MessageRetentionPeriod": str(whole_seconds(INGEST_RETENTION)),
-            "VisibilityTimeout": str(visibility),
-            "SqsManagedSseEnabled": "true",
-            "RedrivePolicy": json.dumps(
-                {"deadLetterTargetArn": dead_letter_queue.arn, "maxReceiveCount": config.max_receive_count}
-            ),
-            **_fifo_attributes(config.fifo, content_based_deduplication=True),
-        },
+    redrive_after = redrive_max_receive_count(config.max_receive_count)
+    standard = _create_lane(
+        aws, names.ingest, names.dead_letter, fifo=False, visibility=visibility, redrive_after=redrive_after
     )
-    delivery_dead_letter_queue = dead_letter_queue
-    if names.delivery_dead_letter is not None:
-        delivery_dead_letter_queue = _create_queue(
+    fifo_lane = None
+    if names.fifo_ingest is not None and names.fifo_dead_letter is not None:
+        fifo_lane = _create_lane(
             aws,
-            names.delivery_dead_letter,
-            {"MessageRetentionPeriod": str(whole_seconds(DLQ_RETENTION)), "SqsManagedSseEnabled": "true"},
+            names.fifo_ingest,
+            names.fifo_dead_letter,
+            fifo=True,
+            visibility=visibility,
+            redrive_after=redrive_after,
         )
     rule_name = f"{prefix}-bus-rule"
     event_pattern = bus_event_pattern(mapping)
     _create_bus_rule(
-        aws, config, rule_name, event_pattern, target=ingest_queue, dead_letters=delivery_dead_letter_queue
+        aws,
+        config,
+        rule_name,
+        event_pattern,
+        target=standard.queue,
+        dead_letters=standard.dead_letter_queue,
     )
     return Topology(
         config=config,
         event_bus_name=config.event_bus_name,
         rule_name=rule_name,
         event_pattern=event_pattern,
-        ingest_queue=ingest_queue,
-        dead_letter_queue=dead_letter_queue,
-        delivery_dead_letter_queue=delivery_dead_letter_queue,
+        ingest_queue=standard.queue,
+        dead_letter_queue=standard.dead_letter_queue,
+        fifo_ingest_queue=fifo_lane.queue if fifo_lane else None,
+        fifo_dead_letter_queue=fifo_lane.dead_letter_queue if fifo_lane else None,
         ledger_table=_create_ledger_table(aws, f"{prefix}-ledger") if config.idempotency else None,
+        function_timeout_seconds=timeout,
         visibility_timeout_seconds=visibility,
+        redrive_max_receive_count=redrive_after,
     )
 
 
-def _create_dead_letter_queue(
-    aws: EmbeddedAws, name: str, ingest_name: str, config: TaskCreatorConfig
-) -> QueueRef:
+def _create_lane(
+    aws: EmbeddedAws,
+    ingest_name: str,
+    dead_letter_name: str,
+    *,
+    fifo: bool,
+    visibility: int,
+    redrive_after: int,
+) -> IngestLaneRef:
+    dead_letter_queue = _create_dead_letter_queue(aws, dead_letter_name, ingest_name, fifo=fifo)
+    ingest_queue = _create_queue(
+        aws,
+        ingest_name,
+        {
+            "MessageRetentionPeriod": str(whole_seconds(INGEST_RETENTION)),
+            "VisibilityTimeout": str(visibility),
+            "MaximumMessageSize": str(INGEST_MAX_MESSAGE_SIZE_BYTES),
+            "SqsManagedSseEnabled": "true",
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": dead_letter_queue.arn, "maxReceiveCount": redrive_after}
+            ),
+            **_fifo_attributes(fifo, content_based_deduplication=True),
+        },
+    )
+    return IngestLaneRef(queue=ingest_queue, dead_letter_queue=dead_letter_queue)
+
+
+def _create_dead_letter_queue(aws: EmbeddedAws, name: str, ingest_name: str, *, fifo: bool) -> QueueRef:
     ingest_arn = _queue_arn(ingest_name)
     return _create_queue(
         aws,
         name,
         {
             "MessageRetentionPeriod": str(whole_seconds(DLQ_RETENTION)),
+            "MaximumMessageSize": str(DEAD_LETTER_MAX_MESSAGE_SIZE_BYTES),
             "SqsManagedSseEnabled": "true",
             "RedriveAllowPolicy": json.dumps(
                 {"redrivePermission": "byQueue", "sourceQueueArns": [ingest_arn]}
             ),
-            **_fifo_attributes(config.fifo, content_based_deduplication=False),
+            **_fifo_attributes(fifo, content_based_deduplication=False),
         },
     )
 
@@ -174,8 +234,6 @@ def _create_bus_rule(
             "MaximumEventAgeInSeconds": whole_seconds(BUS_DELIVERY_MAX_EVENT_AGE),
         },
     }
-    if config.fifo:
-        rule_target["SqsParameters"] = {"MessageGroupId": FIFO_MESSAGE_GROUP}
     events.put_targets(Rule=rule_name, EventBusName=config.event_bus_name, Targets=[rule_target])  # type: ignore[list-item]
 
 

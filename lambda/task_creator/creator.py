@@ -53,6 +53,7 @@ class TaskCreator:
         metrics: TaskMetrics,
         ledger: TaskLedger | None = None,
         dead_letters: DeadLetterQueue | None = None,
+        fifo_dead_letters: DeadLetterQueue | None = None,
         ingest_queue: IngestQueue | None = None,
         limiter: TokenBucket | None = None,
         backoff: RetryBackoff | None = None,
@@ -66,6 +67,7 @@ class TaskCreator:
         self.metrics = metrics
         self.ledger = ledger
         self.dead_letters = dead_letters
+        self.fifo_dead_letters = fifo_dead_letters
         self.ingest_queue = ingest_queue
         self.limiter = limiter
         self.backoff = backoff or RetryBackoff()
@@ -270,9 +272,8 @@ class TaskCreator:
 
     def _dead_letter(self, delivery: Delivery, event_id: str, decision: Decision) -> None:
         """The original body and the reason to the DLQ, then the source message deleted at once."""
-        if self.dead_letters is None:
-            raise DeadLetterUnavailable("DLQ_URL is not set: the record stays on its queue")
-        self.dead_letters.send(
+        dead_letters = self._dead_letter_queue(delivery)
+        dead_letters.send(
             DeadLetter(
                 body=delivery.body,
                 error_type=decision.error_type or "PermanentFailure",
@@ -288,6 +289,15 @@ class TaskCreator:
         )
         if self.ingest_queue is not None and delivery.receipt_handle:
             self.ingest_queue.delete(delivery.source_arn, delivery.receipt_handle)
+
+    def _dead_letter_queue(self, delivery: Delivery) -> DeadLetterQueue:
+        """A FIFO queue's records go to the FIFO DLQ (FIFO_DLQ_URL) when there is one, keeping their
+        message group; everything else to DLQ_URL."""
+        if delivery.source_arn.endswith(".fifo") and self.fifo_dead_letters is not None:
+            return self.fifo_dead_letters
+        if self.dead_letters is None:
+            raise DeadLetterUnavailable("DLQ_URL is not set: the record stays on its queue")
+        return self.dead_letters
 
     def _retry_later(self, delivery: Delivery, error: TaskCreatorError) -> NoReturn:
         """Push the record's next attempt back, and raise so the batch reports it as failed."""

@@ -107,6 +107,9 @@ def build_dependencies(
         metrics=metrics,
         ledger=ledger,
         dead_letters=DeadLetterQueue(clients.sqs, settings.dlq_url) if settings.dlq_url else None,
+        fifo_dead_letters=DeadLetterQueue(clients.sqs, settings.fifo_dlq_url)
+        if settings.fifo_dlq_url
+        else None,
         ingest_queue=IngestQueue(clients.sqs),
         limiter=TokenBucket(settings.connect_calls_per_second) if settings.connect_calls_per_second else None,
         backoff=RetryBackoff(settings.retry_base_delay_seconds, settings.retry_max_delay_seconds),
@@ -121,3 +124,7 @@ def build_dependencies(
         metrics=metrics,
         ledger=ledger,
     )
+
+
+def _dead_letter_queue(sqs: SQSClient, url: str | None) -> DeadLetterQueue | None:
+    return DeadLetterQueue(sqs, url) if url else None

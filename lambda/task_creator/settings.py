@@ -26,6 +26,7 @@ class Settings:
     connect_instance_id: str
     contact_flow_id: str | None = None
     dlq_url: str | None = None
+    fifo_dlq_url: str | None = None
     mapping_file: Path = BUNDLED_MAPPING_FILE
     idempotency_table: str | None = None
     idempotency_expiry: timedelta = timedelta(days=DEFAULT_IDEMPOTENCY_EXPIRY_DAYS)
@@ -50,6 +51,7 @@ class Settings:
             ),
             contact_flow_id=reader.optional("CONNECT_CONTACT_FLOW_ID"),
             dlq_url=reader.optional("DLQ_URL"),
+            fifo_dlq_url=reader.optional("FIFO_DLQ_URL"),
             mapping_file=Path(reader.optional("MAPPING_FILE") or BUNDLED_MAPPING_FILE),
             idempotency_table=reader.optional("IDEMPOTENCY_TABLE"),
             idempotency_expiry=timedelta(

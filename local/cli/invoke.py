@@ -68,7 +68,6 @@ def _invoke_locally(event: Any, *, fifo: bool, out: TextIO, err: TextIO, logs: T
     from local.connect_emulator import ConnectEmulator, EmulatorConfig  # noqa: PLC0415
     from local.demo import local_configs  # noqa: PLC0415
     from local.function_output import captured_function_output  # noqa: PLC0415
-    from local.lambda_context import LocalLambdaContext  # noqa: PLC0415
     from local.pipeline import LocalPipeline  # noqa: PLC0415
     from local.redrive import inspect_queue  # noqa: PLC0415
 
@@ -79,7 +78,7 @@ def _invoke_locally(event: Any, *, fifo: bool, out: TextIO, err: TextIO, logs: T
         pipeline = LocalPipeline.provision(aws, connect.endpoint_url, config)
         with captured_function_output(logs) as recorder:
             try:
-                response = pipeline.invoke(event, LocalLambdaContext(function_name=config.stack_name))
+                response = pipeline.invoke(event, pipeline.new_context())
             except Exception as error:
                 raise CliError(f"the handler raised {type(error).__name__}: {error}") from None
         outcomes = {o.contact_id: o for o in recorder.outcomes() if o.contact_id}

@@ -111,3 +111,26 @@ def test_the_function_log_is_written(demo: DemoRun, tmp_path_factory: pytest.Tem
     assert Path(log_line).name == "function.log"
     assert Path(log_line).is_file()
     assert '"outcome":"created"' in Path(log_line).read_text().replace(" ", "")
+
+
+def test_report_shows_each_deployments_queues_and_derived_numbers(demo: DemoRun) -> None:
+    assert "TaskCreator (standard): function timeout 69 s, 5 attempts, redrive backstop after 8 receives" in (
+        demo.report
+    )
+    assert (
+        "bus 'default' and producers' messages -> TaskCreator-ingest (DLQ TaskCreator-dlq) -> function"
+        in demo.report
+    )
+    # fifo=true: the bus still delivers to the standard queue; the FIFO queue is the producers'.
+    assert (
+        "bus 'TaskCreatorFifo-events' and producers' messages -> TaskCreatorFifo-ingest "
+        "(DLQ TaskCreatorFifo-dlq) -> function" in demo.report
+    )
+    assert (
+        "producers' messages with their own message groups -> TaskCreatorFifo-ingest.fifo "
+        "(DLQ TaskCreatorFifo-dlq.fifo) -> function" in demo.report
+    )
+
+
+def test_fifo_batch_is_fed_to_the_function_from_the_fifo_ingest_queue(demo: DemoRun) -> None:
+    assert "TaskCreatorFifo-ingest.fifo: batch of 3, 3 done" in demo.progress

@@ -54,8 +54,10 @@ def test_fifo_deployment_options_are_acknowledged_where_they_apply(fifo_app: Syn
     rules = acknowledged(fifo_app)
 
     assert fifo_app.nag.passed
-    assert ("AwsSolutions-SQS3", "OrdersTasks/Ingest/DeliveryDeadLetterQueue") in rules
-    assert ("Serverless-SQSRedrivePolicy", "OrdersTasks/Ingest/DeliveryDeadLetterQueue") in rules
+    assert fifo_app.nag.unacknowledged == []
+    assert ("Serverless-SQSRedrivePolicy", "OrdersTasks/Ingest/DeadLetterQueue") in rules
+    assert ("Serverless-SQSRedrivePolicy", "OrdersTasks/Ingest/FifoDeadLetterQueue") in rules
+    assert not [rule for rule, _ in rules if rule.startswith("AwsSolutions-SQS")]  # every queue has a DLQ
     assert ("Serverless-SNSRedrivePolicy", "OrdersTasks/Monitoring/AlarmTopic") in rules
     assert ("Serverless-LambdaTracing", "OrdersTasks/TaskCreator/Function") in rules
     assert ("AwsSolutions-IAM5[Resource::*]", "OrdersTasks/TaskCreator/Role") not in rules  # no X-Ray

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from aws_cdk.assertions import Match
 
-from infra.stack_values import FUNCTION_MEMORY_MB, FUNCTION_TIMEOUT_SECONDS, IDEMPOTENCY_EXPIRY
+from infra.stack_values import FUNCTION_MEMORY_MB, IDEMPOTENCY_EXPIRY, function_timeout_seconds
+from task_creator import time_budget
+from task_creator.mapping.rules import load_mapping
 from tests.infra.synthesis import (
     FLOW_ID,
     INSTANCE_ID,
     SynthesizedApp,
     get_att,
+    json_key,
     statements_for,
 )
+from tests.support import SHIPPED_MAPPING_FILE
 
 
 def test_function_runs_the_handler_on_arm64_with_the_newest_python(default_app: SynthesizedApp) -> None:
@@ -22,10 +26,27 @@ def test_function_runs_the_handler_on_arm64_with_the_newest_python(default_app: 
             "Runtime": "python3.13",
             "Architectures": ["arm64"],
             "MemorySize": FUNCTION_MEMORY_MB,
-            "Timeout": FUNCTION_TIMEOUT_SECONDS,
             "TracingConfig": {"Mode": "Active"},
         },
     )
+
+
+def test_function_timeout_is_derived_from_the_batch_the_mapping_and_the_call_budget(
+    default_app: SynthesizedApp, fifo_app: SynthesizedApp
+) -> None:
+    rules = len(load_mapping(SHIPPED_MAPPING_FILE).rules)
+    _, function = default_app.only("AWS::Lambda::Function")
+
+    assert function["Properties"]["Timeout"] == time_budget.function_timeout_seconds(
+        batch_size=10, tasks_per_event=rules, max_parallel_calls=5, calls_per_second=None
+    )
+    assert function["Properties"]["Timeout"] == 69  # cdk.json's defaults, the shipped mapping's 7 rules
+    _, fifo_function = fifo_app.only("AWS::Lambda::Function")
+    # fifo: the larger of 2.5 calls/s and a FIFO batch run in order
+    assert fifo_function["Properties"]["Timeout"] == (
+        function_timeout_seconds(fifo_app.stack.config, rule_count=rules)
+    )
+    assert fifo_function["Properties"]["Timeout"] == 97
 
 
 def test_function_environment_carries_the_core_settings(default_app: SynthesizedApp) -> None:
@@ -40,6 +61,7 @@ def test_function_environment_carries_the_core_settings(default_app: Synthesized
         "IDEMPOTENCY_TABLE": {"Ref": default_app.logical_id(stack.ledger.table)},
         "IDEMPOTENCY_EXPIRY_DAYS": "21",
         "MAX_PARALLEL_CALLS": "5",
+        "MAX_RECEIVE_COUNT": "5",
         "TOKEN_NAMESPACE": "TaskCreator",
         "POWERTOOLS_SERVICE_NAME": "TaskCreator",
         "POWERTOOLS_METRICS_NAMESPACE": "TaskCreator",
@@ -82,6 +104,31 @@ def test_sqs_event_source_takes_batch_window_and_concurrency_from_context(
             "ScalingConfig": {"MaximumConcurrency": 4},
         },
     )
+
+
+def test_fifo_adds_a_second_event_source_both_reporting_batch_item_failures(fifo_app: SynthesizedApp) -> None:
+    queues = fifo_app.stack.queues
+    assert queues.fifo_lane is not None
+    mappings = fifo_app.resources("AWS::Lambda::EventSourceMapping").values()
+
+    assert sorted(json_key(m["Properties"]["EventSourceArn"]) for m in mappings) == sorted(
+        json_key(get_att(fifo_app, queue)) for queue in (queues.queue, queues.fifo_lane.queue)
+    )
+    for found in mappings:
+        assert found["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert found["Properties"]["BatchSize"] == 10
+        assert found["Properties"]["ScalingConfig"] == {"MaximumConcurrency": 2}
+        assert "MaximumBatchingWindowInSeconds" not in found["Properties"]
+
+
+def test_function_knows_each_dlq_and_its_attempt_budget(fifo_app: SynthesizedApp) -> None:
+    queues = fifo_app.stack.queues
+    assert queues.fifo_lane is not None
+    variables = fifo_app.properties_of(fifo_app.stack.task_function.function)["Environment"]["Variables"]
+
+    assert variables["DLQ_URL"] == {"Ref": fifo_app.logical_id(queues.dead_letter_queue)}
+    assert variables["FIFO_DLQ_URL"] == {"Ref": fifo_app.logical_id(queues.fifo_lane.dead_letter_queue)}
+    assert variables["MAX_RECEIVE_COUNT"] == "5"
 
 
 def test_async_invocation_failures_go_to_the_dlq_with_bounded_retries(default_app: SynthesizedApp) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from aws_cdk.assertions import Match
 
+from infra.stack_values import DEAD_LETTER_AGE_ALARM, whole_seconds
 from tests.infra.synthesis import (
     ALARM_EMAIL,
     SynthesizedApp,
@@ -14,9 +16,17 @@ from tests.infra.synthesis import (
 
 
 def alarm(app: SynthesizedApp, name: str) -> dict[str, Any]:
-    (found,) = [r["Properties"] for k, r in app.resources("AWS::CloudWatch::Alarm").items() if name in k]
+    """The alarm the Monitoring construct named ``name`` (its logical id is Monitoring<name><hash>)."""
+    pattern = re.compile(rf"^Monitoring{name}[0-9A-F]{{8}}$")
+    (found,) = [
+        r["Properties"] for k, r in app.resources("AWS::CloudWatch::Alarm").items() if pattern.match(k)
+    ]
     properties: dict[str, Any] = found
     return properties
+
+
+def queue_name(app: SynthesizedApp, queue: Any) -> dict[str, Any]:
+    return {"Fn::GetAtt": [app.logical_id(queue), "QueueName"]}
 
 
 def test_dlq_depth_alarm_fires_on_the_first_message(default_app: SynthesizedApp) -> None:
@@ -41,6 +51,53 @@ def test_dlq_depth_alarm_fires_on_the_first_message(default_app: SynthesizedApp)
     }
 
 
+def test_every_dlq_alarms_on_its_oldest_message_well_before_retention_drops_it(
+    default_app: SynthesizedApp, fifo_app: SynthesizedApp
+) -> None:
+    expected = {
+        "MetricName": "ApproximateAgeOfOldestMessage",
+        "Namespace": "AWS/SQS",
+        "Statistic": "Maximum",
+        "Period": 300,
+        "Threshold": whole_seconds(DEAD_LETTER_AGE_ALARM),
+        "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+        "EvaluationPeriods": 1,
+        "DatapointsToAlarm": 1,
+        "TreatMissingData": "notBreaching",
+    }
+    fifo_lane = fifo_app.stack.queues.fifo_lane
+    assert fifo_lane is not None
+    cases = [
+        (default_app, "DeadLetterQueueMessagesAging", default_app.stack.queues.dead_letter_queue),
+        (fifo_app, "DeadLetterQueueMessagesAging", fifo_app.stack.queues.dead_letter_queue),
+        (fifo_app, "FifoDeadLetterQueueMessagesAging", fifo_lane.dead_letter_queue),
+    ]
+
+    for app, name, queue in cases:
+        found = alarm(app, name)
+        assert {key: found[key] for key in expected} == expected
+        assert found["Dimensions"] == [{"Name": "QueueName", "Value": queue_name(app, queue)}]
+        assert found["Threshold"] == 7 * 24 * 3600  # a week before the 14-day retention ends
+        assert "redrive or delete" in found["AlarmDescription"]
+
+
+def test_fifo_dlq_and_fifo_ingest_queue_have_their_own_depth_and_backlog_alarms(
+    fifo_app: SynthesizedApp,
+) -> None:
+    fifo_lane = fifo_app.stack.queues.fifo_lane
+    assert fifo_lane is not None
+
+    depth = alarm(fifo_app, "FifoDeadLetterQueueNotEmpty")
+    backlog = alarm(fifo_app, "FifoIngestBacklogTooOld")
+
+    assert (depth["MetricName"], depth["Threshold"]) == ("ApproximateNumberOfMessagesVisible", 1)
+    assert depth["Dimensions"] == [
+        {"Name": "QueueName", "Value": queue_name(fifo_app, fifo_lane.dead_letter_queue)}
+    ]
+    assert (backlog["MetricName"], backlog["Threshold"]) == ("ApproximateAgeOfOldestMessage", 900)
+    assert backlog["Dimensions"] == [{"Name": "QueueName", "Value": queue_name(fifo_app, fifo_lane.queue)}]
+
+
 def test_queue_age_function_and_custom_metric_alarms_exist(default_app: SynthesizedApp) -> None:
     age = alarm(default_app, "IngestBacklogTooOld")
     errors = alarm(default_app, "FunctionErrors")
@@ -57,14 +114,15 @@ def test_queue_age_function_and_custom_metric_alarms_exist(default_app: Synthesi
     assert (connect_throttling["EvaluationPeriods"], connect_throttling["DatapointsToAlarm"]) == (3, 3)
 
 
-def test_every_alarm_notifies_the_alarm_topic(default_app: SynthesizedApp) -> None:
-    topic_id, _ = default_app.only("AWS::SNS::Topic")
-    alarms = default_app.resources("AWS::CloudWatch::Alarm").values()
+def test_every_alarm_notifies_the_alarm_topic(default_app: SynthesizedApp, fifo_app: SynthesizedApp) -> None:
+    for app, count in ((default_app, 7), (fifo_app, 10)):  # fifo: 3 more for the FIFO queue and its DLQ
+        topic_id, _ = app.only("AWS::SNS::Topic")
+        alarms = app.resources("AWS::CloudWatch::Alarm").values()
 
-    assert len(alarms) == 6
-    for found in alarms:
-        assert found["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
-        assert found["Properties"]["OKActions"] == [{"Ref": topic_id}]
+        assert len(alarms) == count
+        for found in alarms:
+            assert found["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
+            assert found["Properties"]["OKActions"] == [{"Ref": topic_id}]
 
 
 def test_alarm_topic_is_encrypted_with_a_rotating_key_cloudwatch_may_use(default_app: SynthesizedApp) -> None:
@@ -97,7 +155,6 @@ def test_alarm_email_subscribes_to_the_topic(fifo_app: SynthesizedApp, default_a
         "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": ALARM_EMAIL}
     )
     assert default_app.resources("AWS::SNS::Subscription") == {}
-    assert "DeliveryDeadLetterQueueNotEmpty" in json_key(list(fifo_app.resources("AWS::CloudWatch::Alarm")))
 
 
 def test_dashboard_shows_tasks_failures_queues_duration_and_concurrency(default_app: SynthesizedApp) -> None:
@@ -117,6 +174,18 @@ def test_dashboard_shows_tasks_failures_queues_duration_and_concurrency(default_
         assert shown in body, shown
 
 
+def test_dashboard_graphs_every_dlqs_oldest_message_against_the_alarm(fifo_app: SynthesizedApp) -> None:
+    _, dashboard = fifo_app.only("AWS::CloudWatch::Dashboard")
+    body = json_key(dashboard["Properties"]["DashboardBody"])
+    fifo_lane = fifo_app.stack.queues.fifo_lane
+    assert fifo_lane is not None
+
+    assert "Dead-letter queues: oldest message age (s)" in body
+    assert f"alarm: {DEAD_LETTER_AGE_ALARM.days} days" in body
+    for queue in (fifo_app.stack.queues.dead_letter_queue, fifo_lane.dead_letter_queue, fifo_lane.queue):
+        assert fifo_app.logical_id(queue) in body
+
+
 def test_outputs_name_what_operators_need(default_app: SynthesizedApp, fifo_app: SynthesizedApp) -> None:
     wanted = {
         "IngestQueueUrl",
@@ -129,4 +198,5 @@ def test_outputs_name_what_operators_need(default_app: SynthesizedApp, fifo_app:
 
     assert wanted | {"LedgerTableName", "AlarmTopicArn"} == set(default_app.template_json["Outputs"])
     assert default_app.template_json["Outputs"]["EventBusName"] == {"Value": "default"}
-    assert wanted | {"DeliveryDeadLetterQueueUrl", "AlarmTopicArn"} == set(fifo_app.template_json["Outputs"])
+    fifo_outputs = {"FifoIngestQueueUrl", "FifoIngestQueueArn", "FifoDeadLetterQueueUrl", "AlarmTopicArn"}
+    assert wanted | fifo_outputs == set(fifo_app.template_json["Outputs"])

@@ -68,6 +68,24 @@ def test_sqs_permissions_are_consume_on_ingest_and_send_on_the_dlq(default_app: 
     }
 
 
+def test_with_fifo_the_function_consumes_both_ingest_queues_and_may_send_to_both_dlqs(
+    fifo_app: SynthesizedApp,
+) -> None:
+    queues = fifo_app.stack.queues
+    assert queues.fifo_lane is not None
+    by_resource: dict[str, set[str]] = {}
+    for statement in statements_for(fifo_app, "sqs:"):
+        by_resource.setdefault(json_key(statement["Resource"]), set()).update(as_list(statement["Action"]))
+    send = {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}  # what grant_send_messages gives
+
+    assert by_resource == {
+        json_key(get_att(fifo_app, queues.queue)): CONSUME_ACTIONS,
+        json_key(get_att(fifo_app, queues.fifo_lane.queue)): CONSUME_ACTIONS,
+        json_key(get_att(fifo_app, queues.dead_letter_queue)): send,
+        json_key(get_att(fifo_app, queues.fifo_lane.dead_letter_queue)): send,
+    }
+
+
 def test_ledger_permission_is_the_four_item_actions_on_the_table(default_app: SynthesizedApp) -> None:
     assert default_app.stack.ledger is not None
     assert statements_for(default_app, "dynamodb:") == [

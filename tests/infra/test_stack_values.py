@@ -8,14 +8,25 @@ from typing import Any
 
 import pytest
 
-from infra.config import TaskCreatorConfig
+from infra.config import DeploymentConfigError, TaskCreatorConfig
 from infra.paths import REPO_ROOT
 from infra.stack_values import (
     CONTEXT_KEY_OF_VARIABLE,
+    DEAD_LETTER_AGE_ALARM,
+    DEAD_LETTER_MAX_MESSAGE_SIZE_BYTES,
+    DLQ_RETENTION,
+    INGEST_MAX_MESSAGE_SIZE_BYTES,
+    INGEST_RETENTION,
+    MAX_ATTEMPT_BUDGET,
+    SQS_MAX_RECEIVE_COUNT,
     QueueNames,
     function_environment,
+    function_timeout_seconds,
     ingest_visibility_timeout_seconds,
+    redrive_max_receive_count,
 )
+from task_creator import time_budget
+from task_creator.adapters.dead_letter_attributes import DEAD_LETTER_ATTRIBUTE_HEADROOM_BYTES
 
 pytestmark = pytest.mark.unit
 
@@ -38,20 +49,67 @@ def test_module_imports_no_cdk_so_the_offline_runtime_can_use_it() -> None:
     assert completed.stdout.strip() == "[]"
 
 
-def test_queue_names_follow_the_stack_name() -> None:
+def test_queue_names_follow_the_stack_name_and_fifo_adds_a_fifo_pair() -> None:
     assert QueueNames.for_stack("Orders", fifo=False) == QueueNames(
-        ingest="Orders-ingest", dead_letter="Orders-dlq", delivery_dead_letter=None
+        ingest="Orders-ingest", dead_letter="Orders-dlq", fifo_ingest=None, fifo_dead_letter=None
     )
     assert QueueNames.for_stack("Orders", fifo=True) == QueueNames(
-        ingest="Orders-ingest.fifo",
-        dead_letter="Orders-dlq.fifo",
-        delivery_dead_letter="Orders-delivery-dlq",
+        ingest="Orders-ingest",
+        dead_letter="Orders-dlq",
+        fifo_ingest="Orders-ingest.fifo",
+        fifo_dead_letter="Orders-dlq.fifo",
     )
+
+
+def test_function_timeout_is_derived_from_batch_fan_out_parallelism_and_rate() -> None:
+    # cdk.json's defaults with the shipped mapping's 7 rules: 10 records x 7 tasks, 5 calls at once.
+    assert function_timeout_seconds(config(), rule_count=7) == 69
+    assert function_timeout_seconds(config(), rule_count=7) == time_budget.function_timeout_seconds(
+        batch_size=10, tasks_per_event=7, max_parallel_calls=5, calls_per_second=None
+    )
+    assert function_timeout_seconds(config(connectCallsPerSecond="1"), rule_count=7) == 5 + 70 + 57
+    assert function_timeout_seconds(
+        config(batchSize="10000", maxBatchingWindowSeconds="1"), rule_count=9
+    ) == (time_budget.LAMBDA_MAX_TIMEOUT_SECONDS)
+
+
+def test_fifo_function_timeout_also_covers_a_full_batch_run_in_order() -> None:
+    sequential = time_budget.function_timeout_seconds(
+        batch_size=10, tasks_per_event=7, max_parallel_calls=1, calls_per_second=None
+    )
+
+    assert function_timeout_seconds(config(fifo="true"), rule_count=7) == sequential == 97
+    assert function_timeout_seconds(config(fifo="true", connectCallsPerSecond="1"), rule_count=7) == 132
 
 
 def test_visibility_timeout_is_six_function_timeouts_plus_the_batching_window() -> None:
-    assert ingest_visibility_timeout_seconds(0) == 180
-    assert ingest_visibility_timeout_seconds(5) == 185
+    assert ingest_visibility_timeout_seconds(69, 0) == 414
+    assert ingest_visibility_timeout_seconds(69, 5) == 419
+
+
+def test_redrive_backstop_sits_above_the_functions_attempt_budget_within_sqs_limits() -> None:
+    assert redrive_max_receive_count(5) == 8
+    assert all(redrive_max_receive_count(budget) > budget for budget in (1, 5, MAX_ATTEMPT_BUDGET))
+    assert redrive_max_receive_count(MAX_ATTEMPT_BUDGET) == SQS_MAX_RECEIVE_COUNT
+    with pytest.raises(
+        DeploymentConfigError, match=rf"maxReceiveCount must be a whole number from 1 to {MAX_ATTEMPT_BUDGET}"
+    ):
+        config(maxReceiveCount=str(MAX_ATTEMPT_BUDGET + 1))
+
+
+def test_dlq_has_room_for_the_dead_letter_attributes_of_the_largest_ingest_message() -> None:
+    assert DEAD_LETTER_MAX_MESSAGE_SIZE_BYTES == 1_048_576  # SQS's maximum
+    assert (
+        INGEST_MAX_MESSAGE_SIZE_BYTES + DEAD_LETTER_ATTRIBUTE_HEADROOM_BYTES
+        == DEAD_LETTER_MAX_MESSAGE_SIZE_BYTES
+    )
+
+
+def test_dlq_age_alarm_fires_before_any_dead_letter_expires() -> None:
+    # A message the redrive policy moved keeps its enqueue time: it may have spent the ingest queue's
+    # whole retention there before its DLQ age started counting.
+    assert DEAD_LETTER_AGE_ALARM.days == 7
+    assert DEAD_LETTER_AGE_ALARM < DLQ_RETENTION - INGEST_RETENTION
 
 
 def test_environment_carries_the_deployment_settings() -> None:
@@ -68,6 +126,7 @@ def test_environment_carries_the_deployment_settings() -> None:
         "IDEMPOTENCY_TABLE": "ledger",
         "IDEMPOTENCY_EXPIRY_DAYS": "21",
         "MAX_PARALLEL_CALLS": "5",
+        "MAX_RECEIVE_COUNT": "5",
         "TOKEN_NAMESPACE": "Orders",
         "POWERTOOLS_SERVICE_NAME": "Orders",
         "POWERTOOLS_METRICS_NAMESPACE": "TaskCreator",
@@ -84,14 +143,34 @@ def test_environment_leaves_out_what_the_deployment_does_not_have() -> None:
     assert "CONNECT_CONTACT_FLOW_ID" not in environment
     assert "IDEMPOTENCY_TABLE" not in environment
     assert "IDEMPOTENCY_EXPIRY_DAYS" not in environment
+    assert "FIFO_DLQ_URL" not in environment
     assert "RETRY_BASE_DELAY_SECONDS" not in environment  # the stack keeps the function's own backoff
     assert environment["POWERTOOLS_TRACE_DISABLED"] == "true"
     assert environment["CONNECT_CALLS_PER_SECOND"] == "0.5"
 
 
+def test_environment_gives_the_attempt_budget_and_the_fifo_dlq() -> None:
+    environment = function_environment(
+        config(fifo="true", maxReceiveCount="7"),
+        dlq_url="https://sqs/dlq",
+        fifo_dlq_url="https://sqs/dlq.fifo",
+        ledger_table_name=None,
+    )
+
+    assert environment["MAX_RECEIVE_COUNT"] == "7"
+    assert (environment["DLQ_URL"], environment["FIFO_DLQ_URL"]) == (
+        "https://sqs/dlq",
+        "https://sqs/dlq.fifo",
+    )
+
+
 def test_every_variable_the_stack_sets_is_traced_to_its_context_key_or_to_the_stack() -> None:
     environment = function_environment(
-        config(contactFlowId="flow-1", connectCallsPerSecond="2"), dlq_url="dlq", ledger_table_name="ledger"
+        config(contactFlowId="flow-1", connectCallsPerSecond="2", fifo="true"),
+        dlq_url="dlq",
+        fifo_dlq_url="dlq.fifo",
+        ledger_table_name="ledger",
     )
 
     assert set(environment) == set(CONTEXT_KEY_OF_VARIABLE)
+    assert CONTEXT_KEY_OF_VARIABLE["MAX_RECEIVE_COUNT"] == "maxReceiveCount"

@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 
 from infra.application import build_app
-from infra.config import DeploymentConfigError
+from infra.config import DeploymentConfigError, TaskCreatorConfig
+from infra.function_settings import check_function_settings
 from infra.paths import REPO_ROOT
+from infra.stack_values import MAX_ATTEMPT_BUDGET
 from tests.infra.synthesis import BASE_CONTEXT, BROKEN_MAPPING, INSTANCE_ID, SKIP_BUNDLING
 
 
@@ -102,3 +104,27 @@ def test_too_many_parallel_calls_fails_synth_naming_the_context_key(tmp_path: Pa
         build_app(context, outdir=str(tmp_path))
 
     assert raised.value.problems[0].startswith("maxParallelCalls must be a whole number from 1 to 50")
+
+
+def test_attempt_budget_the_redrive_backstop_cannot_sit_above_fails_synth(tmp_path: Path) -> None:
+    context = {**BASE_CONTEXT, **SKIP_BUNDLING, "maxReceiveCount": str(MAX_ATTEMPT_BUDGET + 1)}
+
+    with pytest.raises(DeploymentConfigError, match=r"-c maxReceiveCount=") as raised:
+        build_app(context, outdir=str(tmp_path))
+
+    assert raised.value.problems[0].startswith(
+        f"maxReceiveCount must be a whole number from 1 to {MAX_ATTEMPT_BUDGET}"
+    )
+
+
+def test_attempt_budget_the_function_would_refuse_is_reported_under_max_receive_count() -> None:
+    # The context reader refuses it first; were it to let one through, the function's own parser
+    # would, and the error would still name the context key.
+    config = TaskCreatorConfig(connect_instance_id=INSTANCE_ID, contact_flow_id="flow", max_receive_count=0)
+
+    with pytest.raises(DeploymentConfigError) as raised:
+        check_function_settings(config)
+
+    (problem,) = raised.value.problems
+    assert problem.startswith("maxReceiveCount: the function would refuse it")
+    assert "MAX_RECEIVE_COUNT must be between 1 and 1000" in problem

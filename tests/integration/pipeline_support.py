@@ -102,11 +102,18 @@ def put_event(aws: EmbeddedAws, pipeline: LocalPipeline, event: dict[str, Any]) 
 
 
 def send_message(aws: EmbeddedAws, pipeline: LocalPipeline, body: str, **request: Any) -> str:
-    """SendMessage to the deployment's ingest queue; returns SQS's message id."""
+    """SendMessage to the deployment's (standard) ingest queue; returns SQS's message id."""
     response = aws.sqs().send_message(
         QueueUrl=pipeline.topology.ingest_queue.url, MessageBody=body, **request
     )
     return response["MessageId"]
+
+
+def send_fifo_message(aws: EmbeddedAws, pipeline: LocalPipeline, body: str, **request: Any) -> str:
+    """SendMessage to the deployment's FIFO ingest queue (``fifo=true``); returns SQS's message id."""
+    queue = pipeline.topology.fifo_ingest_queue
+    assert queue is not None, "the deployment has no FIFO ingest queue: deploy it with fifo=true"
+    return aws.sqs().send_message(QueueUrl=queue.url, MessageBody=body, **request)["MessageId"]
 
 
 def dead_letters(aws: EmbeddedAws, pipeline: LocalPipeline) -> list[QueueMessage]:

@@ -26,6 +26,7 @@ from tests.integration.pipeline_support import (
     drain,
     put_event,
     sample,
+    send_fifo_message,
     send_message,
     task_names,
 )
@@ -162,7 +163,7 @@ def test_throttled_connect_still_creates_every_task_and_dead_letters_nothing(
     assert dead_letters(embedded_aws, pipeline) == []
 
 
-def test_transient_failure_that_never_clears_reaches_the_dlq_through_the_redrive_policy(
+def test_transient_failure_that_never_clears_is_dead_lettered_with_its_reason_on_the_last_attempt(
     make_pipeline: PipelineFactory,
     embedded_aws: EmbeddedAws,
     connect_emulator: ConnectEmulator,
@@ -172,15 +173,19 @@ def test_transient_failure_that_never_clears_reaches_the_dlq_through_the_redrive
     connect_emulator.set_faults(dataclasses.replace(connect_emulator.faults, active_task_quota=0))
     body = json.dumps(sample("eventbridge-payment-failed.json"))
 
-    message_id = send_message(embedded_aws, pipeline, body)
+    send_message(embedded_aws, pipeline, body)
     drain(pipeline)
 
     (letter,) = dead_letters(embedded_aws, pipeline)
-    assert (letter.message_id, letter.body) == (message_id, body)
-    assert letter.error_type is None  # moved by SQS's redrive policy, not dead-lettered by the function
-    assert int(letter.attributes["ApproximateReceiveCount"]) >= 2
-    retries = [o for o in function_outcomes.outcomes() if o.outcome is Outcome.RETRY]
-    assert [r.error_type for r in retries] == ["ServiceQuotaExceededException"] * 2
+    assert letter.body == body
+    assert letter.error_type == "RetriesExhausted"  # by the function, with its reason, not by SQS's redrive
+    assert "ServiceQuotaExceededException" in (letter.error_message or "")
+    assert letter.attribute("EventId") == json.loads(body)["id"]
+    outcomes = [(o.outcome, o.error_type) for o in function_outcomes.outcomes() if o.error_type]
+    assert outcomes == [
+        (Outcome.RETRY, "ServiceQuotaExceededException"),
+        (Outcome.DEAD_LETTER, "ServiceQuotaExceededException"),
+    ]
     assert connect_emulator.tasks() == []
 
 
@@ -201,7 +206,7 @@ def test_fifo_order_is_kept_within_a_message_group(
             "detail-type": "ShipmentDelayed",
             "detail": {"shipmentId": shipment, "status": "delayed", "carrier": "UPS", "sequence": sequence},
         }
-        send_message(
+        send_fifo_message(
             embedded_aws,
             pipeline,
             json.dumps(event),

@@ -11,6 +11,7 @@ import pytest
 from mypy_boto3_sqs import SQSClient
 from mypy_boto3_sqs.literals import QueueAttributeNameType
 
+from infra.stack_values import FUNCTION_TIMEOUT_SECONDS
 from local.aws import EmbeddedAws
 from local.event_source import DrainTimeout, EventSourceMapping, SqsEventSource, drain
 from local.identifiers import LOCAL_REGION
@@ -139,7 +140,7 @@ def test_each_invocation_gets_a_fresh_lambda_context(sqs: SQSClient) -> None:
 
     first, second = function.contexts
     assert first.aws_request_id != second.aws_request_id
-    assert 0 < first.get_remaining_time_in_millis() <= 30_000
+    assert 0 < first.get_remaining_time_in_millis() <= FUNCTION_TIMEOUT_SECONDS * 1000
 
 
 def test_only_records_missing_from_batch_item_failures_are_deleted(sqs: SQSClient) -> None:

@@ -9,17 +9,21 @@ from infra.event_pattern import bus_event_pattern
 from infra.stack_values import (
     BUS_DELIVERY_MAX_EVENT_AGE,
     BUS_DELIVERY_RETRY_ATTEMPTS,
+    DEAD_LETTER_MAX_MESSAGE_SIZE_BYTES,
     DLQ_RETENTION,
-    FIFO_MESSAGE_GROUP,
     IDEMPOTENCY_EXPIRY,
+    INGEST_MAX_MESSAGE_SIZE_BYTES,
     INGEST_RETENTION,
     LEDGER_PARTITION_KEY,
     LEDGER_TTL_ATTRIBUTE,
+    REDRIVE_BACKSTOP_RECEIVES,
+    function_timeout_seconds,
     ingest_visibility_timeout_seconds,
     whole_seconds,
 )
 from local.aws import EmbeddedAws
-from local.pipeline import PipelineOptions, offline_function_environment
+from local.connect_emulator import ConnectEmulator
+from local.pipeline import LocalPipeline, PipelineOptions, offline_function_environment
 from local.topology import provision_topology
 from task_creator.backoff import BASE_DELAY_SECONDS, MAX_DELAY_SECONDS
 from task_creator.mapping.rules import load_mapping
@@ -41,16 +45,23 @@ def test_standard_deployment_has_the_stacks_queues_rule_and_ledger(embedded_aws:
     assert topology.ingest_queue.name == "TaskCreator-ingest"
     assert json.loads(ingest["RedrivePolicy"]) == {
         "deadLetterTargetArn": topology.dead_letter_queue.arn,
-        "maxReceiveCount": 3,
+        "maxReceiveCount": 3 + REDRIVE_BACKSTOP_RECEIVES,  # above the function's 3 attempts
     }
-    assert ingest["VisibilityTimeout"] == "180"  # 6 x the 30 s function timeout
-    assert ingest["VisibilityTimeout"] == str(ingest_visibility_timeout_seconds(0))
+    assert topology.function_timeout_seconds == function_timeout_seconds(
+        config, rule_count=len(mapping.rules)
+    )
+    assert topology.function_timeout_seconds == 69  # the stack's, for cdk.json's defaults
+    assert ingest["VisibilityTimeout"] == "414"  # 6 x the 69 s function timeout
+    assert ingest["VisibilityTimeout"] == str(ingest_visibility_timeout_seconds(69, 0))
     assert ingest["MessageRetentionPeriod"] == str(whole_seconds(INGEST_RETENTION))
+    assert ingest["MaximumMessageSize"] == str(INGEST_MAX_MESSAGE_SIZE_BYTES)
     dlq = sqs.get_queue_attributes(QueueUrl=topology.dead_letter_queue.url, AttributeNames=["All"])[
         "Attributes"
     ]
     assert topology.dead_letter_queue.name == "TaskCreator-dlq"
     assert dlq["MessageRetentionPeriod"] == str(whole_seconds(DLQ_RETENTION))
+    assert dlq["MaximumMessageSize"] == str(DEAD_LETTER_MAX_MESSAGE_SIZE_BYTES)
+    assert (topology.fifo_ingest_queue, topology.fifo_dead_letter_queue) == (None, None)
     rule = events.describe_rule(Name=topology.rule_name, EventBusName="default")
     assert json.loads(rule["EventPattern"]) == bus_event_pattern(mapping)
     (target,) = events.list_targets_by_rule(Rule=topology.rule_name, EventBusName="default")["Targets"]
@@ -66,29 +77,74 @@ def test_standard_deployment_has_the_stacks_queues_rule_and_ledger(embedded_aws:
     assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", LEDGER_TTL_ATTRIBUTE)
 
 
-def test_fifo_deployment_has_fifo_queues_a_standard_delivery_dlq_and_a_grouped_target(
+def test_fifo_deployment_adds_a_fifo_pair_and_the_bus_still_targets_the_standard_queue(
     embedded_aws: EmbeddedAws,
 ) -> None:
-    config = deployment_config(fifo=True, stackName="Shipping", createEventBus=True)
+    config = deployment_config(fifo=True, stackName="Shipping", createEventBus=True, maxReceiveCount=4)
 
     topology = provision_topology(embedded_aws, config, load_mapping(SHIPPED_MAPPING_FILE))
 
     sqs, events = embedded_aws.sqs(), embedded_aws.events()
-    assert (topology.ingest_queue.name, topology.dead_letter_queue.name) == (
-        "Shipping-ingest.fifo",
-        "Shipping-dlq.fifo",
-    )
-    ingest = sqs.get_queue_attributes(QueueUrl=topology.ingest_queue.url, AttributeNames=["All"])[
+    assert topology.fifo_ingest_queue is not None
+    assert topology.fifo_dead_letter_queue is not None
+    assert [(lane.queue.name, lane.dead_letter_queue.name) for lane in topology.lanes] == [
+        ("Shipping-ingest", "Shipping-dlq"),
+        ("Shipping-ingest.fifo", "Shipping-dlq.fifo"),
+    ]
+    standard = sqs.get_queue_attributes(QueueUrl=topology.ingest_queue.url, AttributeNames=["All"])[
         "Attributes"
     ]
-    assert (ingest["FifoQueue"], ingest["ContentBasedDeduplication"]) == ("true", "true")
-    assert topology.delivery_dead_letter_queue.name == "Shipping-delivery-dlq"
+    assert "FifoQueue" not in standard
+    fifo = sqs.get_queue_attributes(QueueUrl=topology.fifo_ingest_queue.url, AttributeNames=["All"])[
+        "Attributes"
+    ]
+    assert (fifo["FifoQueue"], fifo["ContentBasedDeduplication"]) == ("true", "true")
+    assert json.loads(fifo["RedrivePolicy"]) == {
+        "deadLetterTargetArn": topology.fifo_dead_letter_queue.arn,
+        "maxReceiveCount": 4 + REDRIVE_BACKSTOP_RECEIVES,
+    }
+    assert (
+        fifo["VisibilityTimeout"]
+        == standard["VisibilityTimeout"]
+        == str(6 * topology.function_timeout_seconds)
+    )
+    fifo_dlq = sqs.get_queue_attributes(QueueUrl=topology.fifo_dead_letter_queue.url, AttributeNames=["All"])[
+        "Attributes"
+    ]
+    assert fifo_dlq["FifoQueue"] == "true"
     assert topology.event_bus_name == "Shipping-events"
     (target,) = events.list_targets_by_rule(Rule=topology.rule_name, EventBusName="Shipping-events")[
         "Targets"
     ]
-    assert target["SqsParameters"] == {"MessageGroupId": FIFO_MESSAGE_GROUP}
-    assert target["DeadLetterConfig"] == {"Arn": topology.delivery_dead_letter_queue.arn}
+    assert target["Arn"] == topology.ingest_queue.arn
+    assert target["DeadLetterConfig"] == {"Arn": topology.dead_letter_queue.arn}
+    assert "SqsParameters" not in target  # no fixed message group anywhere
+
+
+def test_fifo_deployment_feeds_both_ingest_queues_to_the_function(
+    embedded_aws: EmbeddedAws, connect_emulator: ConnectEmulator
+) -> None:
+    config = deployment_config(fifo=True, stackName="Shipping", createEventBus=True)
+
+    pipeline = LocalPipeline.provision(embedded_aws, connect_emulator.endpoint_url, config)
+
+    assert [source.mapping.queue_arn for source in pipeline.event_sources] == [
+        lane.queue.arn for lane in pipeline.topology.lanes
+    ]
+    assert pipeline.event_source is pipeline.event_sources[0]
+    assert pipeline.function_timeout_seconds == pipeline.topology.function_timeout_seconds == 97
+    assert pipeline.new_context().get_remaining_time_in_millis() > 96_000
+
+
+def test_fifo_deployment_gives_the_function_the_fifo_dlq(embedded_aws: EmbeddedAws) -> None:
+    config = deployment_config(fifo=True, stackName="Shipping")
+    topology = provision_topology(embedded_aws, config, load_mapping(SHIPPED_MAPPING_FILE))
+    assert topology.fifo_dead_letter_queue is not None
+
+    environment = offline_function_environment(config, topology, PipelineOptions())
+
+    assert environment["DLQ_URL"] == topology.dead_letter_queue.url
+    assert environment["FIFO_DLQ_URL"] == topology.fifo_dead_letter_queue.url
 
 
 def test_no_ledger_table_without_idempotency(embedded_aws: EmbeddedAws) -> None:
@@ -107,6 +163,7 @@ def test_function_gets_the_settings_the_stack_gives_it(embedded_aws: EmbeddedAws
     settings = Settings.from_environ(offline_function_environment(config, topology, PipelineOptions()))
 
     assert settings.dlq_url == topology.dead_letter_queue.url
+    assert settings.max_receive_count == config.max_receive_count == 5
     assert settings.idempotency_table == topology.ledger_table
     assert settings.idempotency_expiry == IDEMPOTENCY_EXPIRY == timedelta(days=21)
     assert settings.token_namespace == config.token_namespace == "TaskCreator"

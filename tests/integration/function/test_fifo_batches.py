@@ -124,3 +124,31 @@ def test_a_head_that_never_recovers_is_dead_lettered_alone_and_its_followers_the
     assert letters[0]["MessageAttributes"]["ErrorType"]["StringValue"] == "RetriesExhausted"
     assert [request["Attributes"]["orderId"] for request in function.connect.requests] == ["NEXT-2", "NEXT-3"]
     assert _queue_is_empty(function, queue_url)
+
+
+def test_a_fifo_record_is_dead_lettered_to_the_fifo_dlq_in_its_message_group(
+    function: FunctionUnderTest, context: LambdaContext
+):
+    fifo = {"FifoQueue": "true", "ContentBasedDeduplication": "true"}
+    queue_url = function.sqs.create_queue(QueueName="orders.fifo", Attributes=fifo)["QueueUrl"]
+    fifo_dlq_url = function.sqs.create_queue(QueueName="orders-dlq.fifo", Attributes=fifo)["QueueUrl"]
+    function.sqs.send_message(QueueUrl=queue_url, MessageBody="not json", MessageGroupId="customer-42")
+    arn = function.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    (message,) = function.sqs.receive_message(QueueUrl=queue_url, AttributeNames=["All"])["Messages"]
+
+    response = lambda_handler(
+        {"Records": [received_as_lambda_record(message, arn)]},
+        context,
+        dependencies=function.build(fifo_dlq_url=fifo_dlq_url),
+    )
+
+    assert response == {"batchItemFailures": []}
+    assert function.dead_letters() == []  # not the standard DLQ
+    (letter,) = function.sqs.receive_message(
+        QueueUrl=fifo_dlq_url, AttributeNames=["All"], MessageAttributeNames=["All"]
+    )["Messages"]
+    assert letter["Body"] == "not json"
+    assert letter["Attributes"]["MessageGroupId"] == "customer-42"
+    assert letter["MessageAttributes"]["ErrorType"]["StringValue"] == "MalformedEvent"
