@@ -214,6 +214,7 @@ INVALID_DOCUMENTS = {
     "rule-without-match": lambda: broken(lambda d: first_rule(d).pop("match")),
     "rule-without-task": lambda: broken(lambda d: first_rule(d).pop("task")),
     "bad-oversize": lambda: broken(lambda d: first_rule(d).update(oversize="cut")),
+    "constant-event-id": lambda: broken(lambda d: first_rule(d).update(eventId="order")),
     "bad-past-scheduled-time": lambda: broken(lambda d: first_rule(d).update(pastScheduledTime="later")),
     "empty-event-id": lambda: broken(lambda d: first_rule(d).update(eventId="")),
     "blank-event-id": lambda: broken(lambda d: first_rule(d).update(eventId="   ")),

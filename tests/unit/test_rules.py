@@ -210,6 +210,11 @@ RULE_PROBLEMS: list[tuple[dict[str, Any], str]] = [
     ),
     (rule("blank-event-id", eventId="{{ }}"), "rule 'blank-event-id': eventId: empty placeholder"),
     (
+        rule("constant-event-id", eventId="order"),
+        "rule 'constant-event-id': 'eventId' must contain a {{ placeholder }}: a constant makes every event"
+        " one task",
+    ),
+    (
         rule("bad-oversize", oversize="cut"),
         "rule 'bad-oversize': 'oversize' must be one of ['truncate', 'fail'], got 'cut'",
     ),

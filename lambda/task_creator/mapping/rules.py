@@ -181,7 +181,14 @@ def _compile_event_id(raw: Any, label: str, problems: list[str]) -> Template | N
     if not isinstance(raw, str) or not raw.strip():
         problems.append(f"{label}: 'eventId' must be a non-empty template string")
         return None
-    return _compile(raw, f"{label}: eventId", problems)
+    compiled = _compile(raw, f"{label}: eventId", problems)
+    if compiled is not None and not compiled.has_placeholders:
+        # A constant identity would make every event one task: the first would win, the rest be duplicates.
+        problems.append(
+            f"{label}: 'eventId' must contain a {{{{ placeholder }}}}: a constant makes every event one task"
+        )
+        return None
+    return compiled
 
 
 def _compile_task(task: dict[str, Any], label: str, problems: list[str]) -> dict[str, Any]:

@@ -44,6 +44,10 @@ class Template:
         """The value (single placeholder) or the text (anything else) for ``data``."""
         return self.fill(self.placeholder_values(data))
 
+    @property
+    def has_placeholders(self) -> bool:
+        return any(isinstance(part, ParsedResult) for part in self.parts)
+
     def placeholder_values(self, data: Any) -> tuple[Any, ...]:
         """The value of each placeholder for ``data``, in order; raise TemplateError when one fails."""
         return tuple(_search(part, data) for part in self.parts if isinstance(part, ParsedResult))
