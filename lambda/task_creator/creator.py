@@ -17,6 +17,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import UTC, datetime
 from typing import NoReturn
 
+from task_creator.adapters.dead_letter_attributes import DeadLetterReason
 from task_creator.adapters.dead_letters import DeadLetter, DeadLetterQueue
 from task_creator.adapters.ingest_queue import IngestQueue
 from task_creator.adapters.ledger import TaskLedger
@@ -276,12 +277,14 @@ class TaskCreator:
         dead_letters.send(
             DeadLetter(
                 body=delivery.body,
-                error_type=decision.error_type or "PermanentFailure",
-                error_message=decision.error_message,
-                rule=",".join(sorted({f.rule for f in decision.reasons if f.rule})),
-                event_id=event_id,
-                source_arn=delivery.source_arn,
-                failed_at=self.clock(),
+                reason=DeadLetterReason(
+                    error_type=decision.error_type or "PermanentFailure",
+                    error_message=decision.error_message,
+                    rule=",".join(sorted({f.rule for f in decision.reasons if f.rule})),
+                    event_id=event_id,
+                    source_arn=delivery.source_arn,
+                    failed_at=self.clock(),
+                ),
                 original_attributes=delivery.message_attributes,
                 message_group_id=delivery.message_group_id,
                 deduplication_key=delivery.message_id,

@@ -16,7 +16,6 @@ import hashlib
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -63,12 +62,7 @@ class DeadLetter:
     """A record that failed for good, and everything an operator needs to fix and redrive it."""
 
     body: str
-    error_type: str
-    error_message: str
-    rule: str
-    event_id: str
-    source_arn: str
-    failed_at: datetime
+    reason: DeadLetterReason
     original_attributes: Mapping[str, Any] = field(default_factory=dict)
     message_group_id: str | None = None
     deduplication_key: str | None = None
@@ -78,17 +72,9 @@ class DeadLetter:
     ) -> FittedAttributes:
         """Our attributes and the original ones within SQS's limits; raises DeadLetterUnavailable if
         even the body with the required attributes exceeds ``maximum_message_size``."""
-        reason = DeadLetterReason(
-            error_type=self.error_type,
-            error_message=self.error_message,
-            rule=self.rule,
-            event_id=self.event_id,
-            source_arn=self.source_arn,
-            failed_at=self.failed_at,
-        )
         return fit_attributes(
             self.body,
-            reason,
+            self.reason,
             from_lambda_attributes(self.original_attributes),
             maximum_message_size=maximum_message_size,
         )
@@ -128,7 +114,7 @@ class DeadLetterQueue:
         }
         if self.is_fifo:
             request["MessageGroupId"] = letter.message_group_id or DEFAULT_FIFO_GROUP
-            dedup_source = letter.deduplication_key or letter.event_id
+            dedup_source = letter.deduplication_key or letter.reason.event_id
             request["MessageDeduplicationId"] = hashlib.sha256(dedup_source.encode("utf-8")).hexdigest()
         try:
             response = self._client.send_message(**request)

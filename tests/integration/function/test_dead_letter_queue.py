@@ -18,6 +18,7 @@ from task_creator.adapters.dead_letter_attributes import (
     DEAD_LETTER_ATTRIBUTE_HEADROOM_BYTES,
     SQS_DEFAULT_MAXIMUM_MESSAGE_SIZE,
     AttributeValue,
+    DeadLetterReason,
     message_bytes,
 )
 from task_creator.adapters.dead_letters import DeadLetter, DeadLetterQueue
@@ -58,18 +59,16 @@ def calls_to(client: Any, operation: str) -> list[str]:
     return seen
 
 
-def letter(body: str, **overrides: Any) -> DeadLetter:
-    values: dict[str, Any] = {
-        "body": body,
-        "error_type": "MappingError",
-        "error_message": "[order-delayed] Name: rendered empty",
-        "rule": "order-delayed",
-        "event_id": EVENT_ID,
-        "source_arn": "arn:aws:sqs:us-east-1:123456789012:task-creator-ingest",
-        "failed_at": FAILED_AT,
-        **overrides,
-    }
-    return DeadLetter(**values)
+def letter(body: str, *, event_id: str = EVENT_ID, **overrides: Any) -> DeadLetter:
+    reason = DeadLetterReason(
+        error_type="MappingError",
+        error_message="[order-delayed] Name: rendered empty",
+        rule="order-delayed",
+        event_id=event_id,
+        source_arn="arn:aws:sqs:us-east-1:123456789012:task-creator-ingest",
+        failed_at=FAILED_AT,
+    )
+    return DeadLetter(body=body, reason=reason, **overrides)
 
 
 def received_as_lambda_attributes(message: dict[str, Any]) -> dict[str, Any]:
