@@ -32,11 +32,17 @@ from task_creator.errors import (
     TaskCreatorError,
     TransientFailure,
     UnexpectedError,
-    UnmatchedEvent,
 )
 from task_creator.in_flight import InFlightTasks
 from task_creator.mapping.envelope import CanonicalEvent
-from task_creator.mapping.planning import EventPlan, PlannedTask, PlanningContext, RuleFailure, plan_event
+from task_creator.mapping.planning import (
+    EventPlan,
+    PlannedTask,
+    PlanningContext,
+    RuleFailure,
+    plan_event,
+    unmatched_error,
+)
 from task_creator.mapping.rules import TaskMapping
 from task_creator.mapping.schedule import schedule_request
 from task_creator.observability import Metric, Outcome, TaskMetrics, log_failure, log_outcome, log_unexpected
@@ -101,10 +107,8 @@ class TaskCreator:
             if self.mapping.unmatched == "ignore":
                 log_outcome(event.id, "", Outcome.IGNORED, "no rule matches; ignored")
                 return EventReport(event_id=event.id, ignored=True)
-            unmatched = UnmatchedEvent(
-                f"no mapping rule matches source {event.source!r} detail-type {event.detail_type!r}"
-            )
-            return self._settle(delivery, event.id, attempt, permanent=[RuleFailure("", unmatched)])
+            unmatched = [RuleFailure("", unmatched_error(event))]
+            return self._settle(delivery, event.id, attempt, permanent=unmatched)
         created, permanent, transient = self._start_all(plan, deadline)
         return self._settle(
             delivery,
@@ -280,7 +284,7 @@ class TaskCreator:
                 reason=DeadLetterReason(
                     error_type=decision.error_type or "PermanentFailure",
                     error_message=decision.error_message,
-                    rule=",".join(sorted({f.rule for f in decision.reasons if f.rule})),
+                    rule=decision.failed_rules,
                     event_id=event_id,
                     source_arn=delivery.source_arn,
                     failed_at=self.clock(),

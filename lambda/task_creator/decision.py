@@ -52,6 +52,11 @@ class Decision:
     reasons: tuple[RuleFailure, ...] = ()
 
     @property
+    def failed_rules(self) -> str:
+        """The rules that failed, sorted and comma-separated ("" when none did: unreadable, unmatched)."""
+        return ",".join(sorted({failure.rule for failure in self.reasons if failure.rule}))
+
+    @property
     def error_message(self) -> str:
         """Every reason; each names its error type unless that is the dead letter's ErrorType."""
         return "; ".join(describe(failure, known_type=self.error_type) for failure in self.reasons)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from task_creator.errors import PermanentFailure, TaskCreatorError
+from task_creator.errors import PermanentFailure, TaskCreatorError, UnmatchedEvent
 from task_creator.mapping.envelope import CanonicalEvent
 from task_creator.mapping.limits import LimitPolicy, enforce_limits
 from task_creator.mapping.render import TaskDefaults, render_identity, render_request
@@ -113,3 +113,10 @@ def preview_at(plan: EventPlan, *, now: datetime, window: timedelta = DEFAULT_SC
             continue
         tasks.append(replace(task, request=scheduled.request))
     return replace(plan, tasks=tuple(tasks), failures=tuple(failures))
+
+
+def unmatched_error(event: CanonicalEvent) -> UnmatchedEvent:
+    """Why an event no rule matches is dead-lettered (``"unmatched": "dead-letter"``)."""
+    return UnmatchedEvent(
+        f"no mapping rule matches source {event.source!r} detail-type {event.detail_type!r}"
+    )
