@@ -1,9 +1,10 @@
 """Measure what the design claims: concurrency within a batch, planning cost, cold-start imports.
 
-    .venv/bin/python -m benchmarks.run [--repeat N]
+    .venv/bin/python -m benchmarks.run [--repeat N] [--chaos-events N]
 
 Connect is the project's emulator on loopback with a fixed latency (the real API answers in ~50-150 ms),
-reached by the production boto3 client; nothing leaves the machine. Figures are wall-clock medians.
+reached by the production boto3 client; nothing leaves the machine. Figures are wall-clock medians,
+except the chaos run's (one seeded run of ``benchmarks.chaos``; ``--chaos-events 0`` skips it).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from typing import Any, cast
 import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from benchmarks.chaos import DEFAULT_EVENTS as CHAOS_EVENTS
+from benchmarks.chaos import bench_chaos, print_report
 from local.connect_emulator import ConnectEmulator, EmulatorConfig, FaultConfig, FixedLatency
 from local.lambda_context import LocalLambdaContext
 from task_creator.adapters.connect import ConnectTasks, make_connect_client
@@ -163,7 +166,9 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--repeat", type=int, default=5)
-    repeat = parser.parse_args().repeat
+    parser.add_argument("--chaos-events", type=int, default=CHAOS_EVENTS, help="0: no chaos run")
+    arguments = parser.parse_args()
+    repeat = arguments.repeat
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} cores, median of {repeat} runs\n")
     print(
         f"Batch of {BATCH_SIZE} records, Connect latency {CONNECT_LATENCY_SECONDS * 1000:.0f} ms (emulator)"
@@ -179,6 +184,9 @@ def main() -> None:
     print("| what | time |\n| --- | ---: |")
     for name, seconds in bench_cold_imports(repeat):
         print(f"| {name} | {seconds * 1000:.0f} ms |")
+    if arguments.chaos_events > 0:
+        print()
+        print_report(bench_chaos(arguments.chaos_events))
 
 
 if __name__ == "__main__":

@@ -7,15 +7,16 @@ scheduling window). `FaultConfig` is the part tests and benchmarks change at run
 
 from __future__ import annotations
 
+import difflib
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import timedelta
 from types import MappingProxyType
 from typing import Any
 
-from local.connect_emulator.errors import MODELLED_ERRORS
+from local.connect_emulator.errors import LOST_RESPONSE_KINDS, MODELLED_ERRORS
 
 
 class ConfigError(ValueError):
@@ -55,7 +56,8 @@ class LognormalLatency:
     max_seconds: float = 30.0
 
     def __post_init__(self) -> None:
-        if not math.isfinite(self.median_seconds) or self.median_seconds <= 0:
+        median = self.median_seconds
+        if isinstance(median, bool) or not isinstance(median, int | float) or not 0 < median < math.inf:
             raise ConfigError("latency.median_seconds must be a positive number")
         _require_non_negative("latency.sigma", self.sigma)
         _require_non_negative("latency.max_seconds", self.max_seconds)
@@ -72,7 +74,13 @@ class RateLimit:
     burst: int
 
     def __post_init__(self) -> None:
-        if not math.isfinite(self.requests_per_second) or self.requests_per_second <= 0:
+        rate = self.requests_per_second
+        if (
+            isinstance(rate, bool)
+            or not isinstance(rate, int | float)
+            or not math.isfinite(rate)
+            or rate <= 0
+        ):
             raise ConfigError("rate_limit.requests_per_second must be a positive number")
         if isinstance(self.burst, bool) or not isinstance(self.burst, int) or self.burst < 1:
             raise ConfigError("rate_limit.burst must be an integer of at least 1")
@@ -82,24 +90,24 @@ class RateLimit:
 class FaultConfig:
     """Injected misbehaviour. `error_rates` maps a StartTaskContact error type to a probability; the
     draws are exclusive (one uniform number per call), so the rates must add up to at most 1.
-    `seed` makes latency and error draws reproducible (None: seeded from the OS)."""
+    `lost_response_rates` maps a way of losing the answer (`LOST_RESPONSE_KINDS`) to the probability
+    that a call which created a task has its answer lost that way: the task exists and keeps its
+    ClientToken, the caller sees a 500 `InternalServiceException` or a connection closed before any
+    response byte (`ConnectionDropped`); one draw per created task, so these add up to at most 1 too.
+    `seed` makes latency, error and lost-response draws reproducible (None: seeded from the OS)."""
 
     latency: Latency = field(default_factory=FixedLatency)
     rate_limit: RateLimit | None = None
     error_rates: Mapping[str, float] = field(default_factory=dict)
+    lost_response_rates: Mapping[str, float] = field(default_factory=dict)
     active_task_quota: int | None = None
     seed: int | None = None
 
     def __post_init__(self) -> None:
-        for error_type, rate in self.error_rates.items():
-            if error_type not in MODELLED_ERRORS:
-                allowed = ", ".join(sorted(MODELLED_ERRORS))
-                raise ConfigError(f"error_rates: unknown error type {error_type!r}; use one of {allowed}")
-            if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate <= 1:
-                raise ConfigError(f"error_rates.{error_type} must be a probability between 0 and 1")
-        if sum(self.error_rates.values()) > 1 + 1e-9:
-            raise ConfigError("error_rates must add up to at most 1 (one draw decides each call)")
+        _validate_rates("error_rates", self.error_rates, MODELLED_ERRORS, what="error type")
+        _validate_rates("lost_response_rates", self.lost_response_rates, LOST_RESPONSE_KINDS, what="kind")
         object.__setattr__(self, "error_rates", MappingProxyType(dict(self.error_rates)))
+        object.__setattr__(self, "lost_response_rates", MappingProxyType(dict(self.lost_response_rates)))
         quota = self.active_task_quota
         if quota is not None and (isinstance(quota, bool) or not isinstance(quota, int) or quota < 0):
             raise ConfigError("active_task_quota must be a non-negative integer or null")
@@ -108,19 +116,30 @@ class FaultConfig:
 
     @classmethod
     def from_json(cls, document: Mapping[str, Any]) -> FaultConfig:
-        """Read the JSON form; omitted keys take their defaults (no latency, no limits, no errors)."""
-        unknown = set(document) - {"latency", "rate_limit", "error_rates", "active_task_quota", "seed"}
-        if unknown:
-            raise ConfigError(f"unknown fault settings: {', '.join(sorted(unknown))}")
+        """Read the JSON form; omitted keys take their defaults (no latency, no limits, no errors).
+        Every ConfigError names the setting (``rate_limit.burst is required``)."""
+        if not isinstance(document, Mapping):
+            raise ConfigError("the fault settings must be a JSON object")
+        _reject_unknown(
+            "fault settings",
+            document,
+            ("latency", "rate_limit", "error_rates", "lost_response_rates", "active_task_quota", "seed"),
+        )
         rate_limit = document.get("rate_limit")
         error_rates = document.get("error_rates") or {}
         if not isinstance(error_rates, Mapping):
             raise ConfigError("error_rates must be an object of error type to probability")
+        lost_response_rates = document.get("lost_response_rates") or {}
+        if not isinstance(lost_response_rates, Mapping):
+            raise ConfigError("lost_response_rates must be an object of kind to probability")
         try:
             return cls(
                 latency=_latency_from_json(document.get("latency")),
-                rate_limit=None if rate_limit is None else RateLimit(**_object("rate_limit", rate_limit)),
+                rate_limit=None
+                if rate_limit is None
+                else RateLimit(**_fields("rate_limit", rate_limit, RateLimit)),
                 error_rates=dict(error_rates),
+                lost_response_rates=dict(lost_response_rates),
                 active_task_quota=document.get("active_task_quota"),
                 seed=document.get("seed"),
             )
@@ -135,6 +154,7 @@ class FaultConfig:
             if self.rate_limit is None
             else {"requests_per_second": self.rate_limit.requests_per_second, "burst": self.rate_limit.burst},
             "error_rates": dict(self.error_rates),
+            "lost_response_rates": dict(self.lost_response_rates),
             "active_task_quota": self.active_task_quota,
             "seed": self.seed,
         }
@@ -172,13 +192,15 @@ def _latency_from_json(document: object) -> Latency:
         return FixedLatency()
     settings = dict(_object("latency", document))
     kind = settings.pop("kind", "fixed")
-    if kind == "fixed":
-        return FixedLatency(**settings)
-    if kind == "uniform":
-        return UniformLatency(**settings)
-    if kind == "lognormal":
-        return LognormalLatency(**settings)
-    raise ConfigError("latency.kind must be one of fixed, uniform, lognormal")
+    kinds: dict[object, type[Latency]] = {
+        "fixed": FixedLatency,
+        "uniform": UniformLatency,
+        "lognormal": LognormalLatency,
+    }
+    latency_class = kinds.get(kind) if isinstance(kind, str) else None
+    if latency_class is None:
+        raise ConfigError("latency.kind must be one of fixed, uniform, lognormal")
+    return latency_class(**_fields(f"latency ({kind})", settings, latency_class, prefix="latency"))
 
 
 def _latency_to_json(latency: Latency) -> dict[str, Any]:
@@ -192,6 +214,45 @@ def _latency_to_json(latency: Latency) -> dict[str, Any]:
         "sigma": latency.sigma,
         "max_seconds": latency.max_seconds,
     }
+
+
+def _validate_rates(
+    name: str, rates: Mapping[str, float], allowed: AbstractSet[str] | Mapping[str, object], *, what: str
+) -> None:
+    """Each key one of `allowed`, each value a probability, and all of them together at most 1."""
+    for key, rate in rates.items():
+        if key not in allowed:
+            raise ConfigError(f"{name}: unknown {what} {key!r}; use one of {', '.join(sorted(allowed))}")
+        if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate <= 1:
+            raise ConfigError(f"{name}.{key} must be a probability between 0 and 1")
+    if sum(rates.values()) > 1 + 1e-9:
+        raise ConfigError(f"{name} must add up to at most 1 (one draw decides each call)")
+
+
+def _fields(name: str, value: object, settings_class: type, *, prefix: str | None = None) -> dict[str, Any]:
+    """The object's fields for `settings_class`, checked: none unknown, every required one present.
+    `name` is the object in messages; `prefix` (default `name`) what field names are prefixed with."""
+    document = dict(_object(name, value))
+    known = [item.name for item in fields(settings_class)]
+    _reject_unknown(name, document, known)
+    required = [
+        item.name
+        for item in fields(settings_class)
+        if item.default is MISSING and item.default_factory is MISSING
+    ]
+    missing = [f"{prefix or name}.{key}" for key in required if key not in document]
+    if missing:
+        raise ConfigError(f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} required")
+    return document
+
+
+def _reject_unknown(name: str, document: Mapping[str, Any], known: Sequence[str]) -> None:
+    """A ConfigError for the first unknown key, suggesting the nearest known one."""
+    for key in document:
+        if key not in known:
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(f"{name}: unknown setting {key!r}{hint}; known: {', '.join(known)}")
 
 
 def _object(name: str, value: object) -> Mapping[str, Any]:

@@ -101,3 +101,29 @@ class UnknownContact(KeyError):
 
     def __str__(self) -> str:
         return f"no task with ContactId {self.contact_id!r}"
+
+
+# Ways an answer can be lost after the task was created (FaultConfig.lost_response_rates): the task exists,
+# the caller does not learn its ContactId and retries with the same ClientToken.
+LOST_RESPONSE_ERROR = InternalServiceError.error_type  # a 500 with the modelled error, as a failing front end
+CONNECTION_DROPPED = "ConnectionDropped"  # the connection closes before the first byte of the response
+LOST_RESPONSE_KINDS = frozenset({LOST_RESPONSE_ERROR, CONNECTION_DROPPED})
+
+
+class LostResponse(Exception):
+    """The task `contact_id` was created, but its answer is lost: the HTTP layer sends `answer` instead
+    of the ContactId, or (`answer` None) closes the connection without a response."""
+
+    def __init__(self, contact_id: str, kind: str) -> None:
+        super().__init__(f"the answer for {contact_id} is lost ({kind})")
+        self.contact_id = contact_id
+        self.kind = kind
+        self.answer: EmulatorError | None = (
+            None
+            if kind == CONNECTION_DROPPED
+            else InternalServiceError(
+                "Injected fault: the task was created but the response was lost "
+                "(emulator lost_response_rates); retry with the same ClientToken",
+                rule="lost_response",
+            )
+        )

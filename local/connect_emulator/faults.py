@@ -1,9 +1,10 @@
-"""Injected misbehaviour: latency, a token-bucket rate quota and random modelled errors.
+"""Injected misbehaviour: latency, a token-bucket rate quota, random modelled errors, and answers lost
+after the task was created.
 
 A `FaultInjector` is built from one `FaultConfig` and is thread-safe. Replacing the config builds a new
 injector (a full bucket, RNGs reseeded), so a test that changes faults starts from a known state.
-Latency and error draws use separate RNGs derived from the same seed: changing one does not shift the
-other's sequence.
+Latency, error and lost-response draws use separate RNGs derived from the same seed: changing one does
+not shift the others' sequences. A lost-response draw is made only for a call that created a task.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import time
 from collections.abc import Callable
 
 from local.connect_emulator.config import FaultConfig, FixedLatency, Latency, RateLimit, UniformLatency
-from local.connect_emulator.errors import MODELLED_ERRORS, ModelledError, Throttling
+from local.connect_emulator.errors import MODELLED_ERRORS, LostResponse, ModelledError, Throttling
 
 Clock = Callable[[], float]
 
@@ -62,7 +63,7 @@ class TokenBucket:
 
 
 class ErrorInjector:
-    """One uniform draw per call decides which error type (if any) is injected."""
+    """One uniform draw per call decides which error type (or lost-response kind), if any, is injected."""
 
     def __init__(self, rates: dict[str, float], rng: random.Random) -> None:
         self._rates = sorted(rates.items())  # a fixed order keeps seeded runs reproducible
@@ -90,6 +91,9 @@ class FaultInjector:
         seed = faults.seed if faults.seed is not None else random.SystemRandom().randrange(2**63)
         self._latency = LatencySampler(faults.latency, random.Random(f"{seed}:latency"))
         self._errors = ErrorInjector(dict(faults.error_rates), random.Random(f"{seed}:errors"))
+        self._lost_responses = ErrorInjector(
+            dict(faults.lost_response_rates), random.Random(f"{seed}:lost_responses")
+        )
         self._bucket = None if faults.rate_limit is None else TokenBucket(faults.rate_limit, clock)
 
     @property
@@ -111,3 +115,8 @@ class FaultInjector:
         return MODELLED_ERRORS[error_type](
             f"Injected fault: {error_type} (emulator error_rates)", rule="injected_error"
         )
+
+    def lost_response(self, contact_id: str) -> LostResponse | None:
+        """Whether the answer for the task just created is lost, and how (one draw per created task)."""
+        kind = self._lost_responses.next_error()
+        return None if kind is None else LostResponse(contact_id, kind)

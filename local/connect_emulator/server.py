@@ -2,6 +2,8 @@
 
 Thin on purpose: it reads the body, routes, and turns outcomes into responses. Errors are answered the
 way botocore's rest-json parser expects: the status, an `x-amzn-ErrorType` header and `{"Message": ...}`.
+A lost response (the task was created) is answered with its error, or the connection is closed before
+any byte of a response is written.
 """
 
 from __future__ import annotations
@@ -18,7 +20,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 
 from local.connect_emulator.config import ConfigError, FaultConfig
-from local.connect_emulator.errors import EmulatorError, Serialization, UnknownContact, UnknownOperation
+from local.connect_emulator.errors import (
+    EmulatorError,
+    LostResponse,
+    Serialization,
+    UnknownContact,
+    UnknownOperation,
+)
 from local.connect_emulator.state import Counters, TaskRecord
 
 LOGGER = logging.getLogger("local.connect_emulator")
@@ -31,7 +39,10 @@ MAX_BODY_BYTES = 8 * 1024 * 1024
 class EmulatorBackend(Protocol):
     """What the HTTP layer needs from the emulator (ConnectEmulator provides it)."""
 
-    def handle_start_task_contact(self, raw_body: bytes, *, authorization: str | None) -> str: ...
+    def handle_start_task_contact(self, raw_body: bytes, *, authorization: str | None) -> str:
+        """The ContactId; raises EmulatorError (answered as such) or LostResponse (answer lost)."""
+        ...
+
     def http_status(self, error: EmulatorError) -> int: ...
     def tasks(self) -> list[TaskRecord]: ...
     def counters(self) -> Counters: ...
@@ -109,8 +120,19 @@ class ConnectRequestHandler(BaseHTTPRequestHandler):
                 raise UnknownOperation(f"No operation matches {method} {path}", rule="route")
         except EmulatorError as error:
             self._send_error(backend.http_status(error), error.error_type, error.message)
+        except LostResponse as lost:
+            self._lose_answer(lost, backend)
         except (ConnectionResetError, BrokenPipeError):
             self.close_connection = True
+
+    def _lose_answer(self, lost: LostResponse, backend: EmulatorBackend) -> None:
+        if lost.answer is not None:
+            self._send_error(backend.http_status(lost.answer), lost.answer.error_type, lost.answer.message)
+            return
+        # Nothing is written: the client reads end-of-stream where the status line should be.
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
 
     def _admin(self, method: str, path: str, body: bytes, backend: EmulatorBackend) -> None:
         route = (method, path.removeprefix(ADMIN_PREFIX))

@@ -2,7 +2,9 @@
 
 Order of a call: count it, require a SigV4 Authorization header, injected latency, the rate quota,
 injected errors, decode the JSON body, the botocore model, Connect's request rules, then (atomically)
-idempotency, the linked-task chain and the active-task quota, and creation.
+idempotency, the linked-task chain and the active-task quota, and creation; last, for a task just
+created, the lost-response fault (raised as `LostResponse`: the task stays created, the HTTP layer loses
+the answer).
 """
 
 from __future__ import annotations
@@ -101,7 +103,8 @@ class StartTaskContactService:
         return self._statuses.status_for(error.error_type)
 
     def start_task_contact(self, raw_body: bytes, *, authorization: str | None) -> str:
-        """The ContactId for one HTTP call, or the EmulatorError to answer with (counted either way)."""
+        """The ContactId for one HTTP call, or the EmulatorError to answer with (counted either way).
+        Raises LostResponse when the task was created but its answer is to be lost."""
         self.store.record_call()
         try:
             return self._start_task_contact(raw_body, authorization)
@@ -130,6 +133,11 @@ class StartTaskContactService:
             now=now,
             active_task_quota=faults.active_task_quota,
         )
+        if not outcome.duplicate:
+            lost = faults.lost_response(outcome.contact_id)
+            if lost is not None:
+                self.store.record_lost_response(lost.kind)
+                raise lost
         return outcome.contact_id
 
     def complete_task(self, contact_id: str) -> None:

@@ -55,7 +55,8 @@ class Counters:
     """Totals since the last reset. Every call ends as created, duplicate or one rejection, so
     `calls == created + duplicates + sum(rejections.values())`. `throttles` counts calls refused by the
     rate quota (injected ThrottlingExceptions are in `injected_faults`); `injected_faults` counts
-    injected errors by type and delayed calls under "Latency"."""
+    injected errors by type and delayed calls under "Latency"; `lost_responses` counts, by kind, the
+    created tasks whose answer was lost (they are in `created` too: the task exists)."""
 
     calls: int = 0
     created: int = 0
@@ -67,6 +68,7 @@ class Counters:
     rejections_by_rule: Mapping[str, int] = field(default_factory=dict)
     injected_faults: Mapping[str, int] = field(default_factory=dict)
     injected_latency_seconds: float = 0.0
+    lost_responses: Mapping[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -80,6 +82,7 @@ class Counters:
             "rejections_by_rule": dict(self.rejections_by_rule),
             "injected_faults": dict(self.injected_faults),
             "injected_latency_seconds": self.injected_latency_seconds,
+            "lost_responses": dict(self.lost_responses),
         }
 
 
@@ -106,6 +109,7 @@ class TaskStore:
         self._rejections_by_rule: Counter[str] = Counter()
         self._injected: Counter[str] = Counter()
         self._injected_latency = 0.0
+        self._lost_responses: Counter[str] = Counter()
 
     def reset(self) -> None:
         with self._lock:
@@ -128,6 +132,10 @@ class TaskStore:
         with self._lock:
             self._injected[LATENCY_FAULT] += 1
             self._injected_latency += seconds
+
+    def record_lost_response(self, kind: str) -> None:
+        with self._lock:
+            self._lost_responses[kind] += 1
 
     def create(
         self,
@@ -215,4 +223,5 @@ class TaskStore:
                 rejections_by_rule=MappingProxyType(dict(self._rejections_by_rule)),
                 injected_faults=MappingProxyType(dict(self._injected)),
                 injected_latency_seconds=self._injected_latency,
+                lost_responses=MappingProxyType(dict(self._lost_responses)),
             )

@@ -1,4 +1,5 @@
-"""Idempotency, concurrency and injected faults, seen through a real boto3 client."""
+"""Idempotency, concurrency and injected faults (answers lost after creation included), seen through a
+real boto3 client."""
 
 from __future__ import annotations
 
@@ -8,11 +9,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+import boto3
 import pytest
-from botocore.exceptions import ClientError
+from botocore.config import Config
+from botocore.exceptions import ClientError, ConnectionClosedError
 from mypy_boto3_connect import ConnectClient
 
 from local.connect_emulator import (
+    CONNECTION_DROPPED,
+    LOST_RESPONSE_KINDS,
     ConfigError,
     ConnectEmulator,
     FaultConfig,
@@ -177,6 +182,106 @@ def test_error_rates_must_name_modelled_errors_and_add_up_to_at_most_one() -> No
         FaultConfig(error_rates={"ThrottlingException": 0.6, "InternalServiceException": 0.6})
 
 
+# answers lost after the task was created ---------------------------------------------------------------
+def test_lost_response_creates_the_task_and_answers_500(
+    connect_client: ConnectClient, connect_emulator: ConnectEmulator, task_request: RequestBuilder
+) -> None:
+    connect_emulator.set_faults(FaultConfig(lost_response_rates={"InternalServiceException": 1.0}))
+    request = task_request(ClientToken="order-1042-lost-500")
+
+    with pytest.raises(connect_client.exceptions.InternalServiceException) as error:
+        connect_client.start_task_contact(**request)
+
+    assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+    [task] = connect_emulator.tasks()
+    assert (task.client_token, task.request) == ("order-1042-lost-500", request)
+    counters = connect_emulator.counters()
+    assert (counters.calls, counters.created, counters.rejections) == (1, 1, {})
+    assert counters.lost_responses == {"InternalServiceException": 1}
+
+
+def test_dropped_connection_after_creation_reaches_botocore_as_a_closed_connection(
+    connect_client: ConnectClient, connect_emulator: ConnectEmulator, task_request: RequestBuilder
+) -> None:
+    connect_emulator.set_faults(FaultConfig(lost_response_rates={CONNECTION_DROPPED: 1.0}))
+
+    with pytest.raises(ConnectionClosedError):
+        connect_client.start_task_contact(**task_request(ClientToken="order-1042-dropped"))
+
+    assert [task.client_token for task in connect_emulator.tasks()] == ["order-1042-dropped"]
+    assert connect_emulator.counters().lost_responses == {CONNECTION_DROPPED: 1}
+
+
+@pytest.mark.parametrize("kind", sorted(LOST_RESPONSE_KINDS))
+def test_retry_after_a_lost_response_gets_the_created_contact_id(
+    connect_client: ConnectClient, connect_emulator: ConnectEmulator, task_request: RequestBuilder, kind: str
+) -> None:
+    connect_emulator.set_faults(FaultConfig(lost_response_rates={kind: 1.0}))
+    request = task_request(ClientToken=f"order-1042-{kind}")
+    with pytest.raises((ClientError, ConnectionClosedError)):
+        connect_client.start_task_contact(**request)
+
+    retried = connect_client.start_task_contact(**request)["ContactId"]  # a duplicate: nothing is lost again
+
+    [task] = connect_emulator.tasks()
+    assert retried == task.contact_id
+    counters = connect_emulator.counters()
+    assert (counters.calls, counters.created, counters.duplicates) == (2, 1, 1)
+
+
+@pytest.mark.parametrize("kind", sorted(LOST_RESPONSE_KINDS))
+def test_botocore_retry_inside_one_call_hides_a_lost_response(
+    connect_emulator: ConnectEmulator,
+    connect_client_factory: Callable[..., ConnectClient],
+    task_request: RequestBuilder,
+    kind: str,
+) -> None:
+    connect_client_factory(connect_emulator)  # points AWS_ENDPOINT_URL_CONNECT at the emulator
+    retrying = boto3.client(
+        "connect",
+        region_name="us-east-1",
+        config=Config(retries={"mode": "standard", "total_max_attempts": 2}),
+    )
+    connect_emulator.set_faults(FaultConfig(lost_response_rates={kind: 1.0}))
+
+    contact_id = retrying.start_task_contact(**task_request())["ContactId"]
+
+    assert [task.contact_id for task in connect_emulator.tasks()] == [contact_id]
+    counters = connect_emulator.counters()
+    assert (counters.calls, counters.created, counters.duplicates) == (2, 1, 1)
+    assert counters.lost_responses == {kind: 1}
+
+
+def test_seeded_lost_responses_repeat_and_leave_the_error_draws_alone(
+    emulator_http: EmulatorHttp, connect_emulator: ConnectEmulator, task_request: RequestBuilder
+) -> None:
+    errors_only = FaultConfig(error_rates={"ThrottlingException": 0.3}, seed=5)
+    with_lost = replace(errors_only, lost_response_rates={"InternalServiceException": 0.4})
+
+    def outcomes(faults: FaultConfig) -> list[tuple[int, str | None]]:
+        connect_emulator.set_faults(faults)
+        answers = [emulator_http.start_task_contact(task_request()) for _ in range(40)]
+        return [(answer.status, answer.error_type) for answer in answers]
+
+    first, second, baseline = outcomes(with_lost), outcomes(with_lost), outcomes(errors_only)
+
+    assert first == second
+    throttled = [status == 429 for status, _ in first]
+    assert throttled == [status == 429 for status, _ in baseline]
+    lost = [answer for answer in first if answer == (500, "InternalServiceException")]
+    assert 0 < len(lost) < throttled.count(False)
+
+
+def test_lost_response_rates_must_name_a_kind_and_add_up_to_at_most_one() -> None:
+    with pytest.raises(ConfigError, match="unknown kind 'ThrottlingException'"):
+        FaultConfig(lost_response_rates={"ThrottlingException": 0.1})
+    with pytest.raises(ConfigError, match="at most 1"):
+        FaultConfig(lost_response_rates={"InternalServiceException": 0.6, CONNECTION_DROPPED: 0.6})
+    assert FaultConfig.from_json({"lost_response_rates": {CONNECTION_DROPPED: 0.5}}).lost_response_rates == {
+        CONNECTION_DROPPED: 0.5
+    }
+
+
 # active-task quota ------------------------------------------------------------------------------------
 def test_active_task_quota_rejects_new_tasks_until_one_is_completed(
     connect_client: ConnectClient, connect_emulator: ConnectEmulator, task_request: RequestBuilder
@@ -255,6 +360,7 @@ def test_faults_can_be_changed_at_runtime_over_http(
         "latency": {"kind": "uniform", "min_seconds": 0, "max_seconds": 0},
         "rate_limit": {"requests_per_second": 50, "burst": 5},
         "error_rates": {"InternalServiceException": 1.0},
+        "lost_response_rates": {"ConnectionDropped": 0.25, "InternalServiceException": 0.25},
         "active_task_quota": 10,
         "seed": 3,
     }
@@ -272,6 +378,9 @@ def test_faults_can_be_changed_at_runtime_over_http(
     "document",
     [
         {"error_rates": {"InternalServiceException": 2}},
+        {"lost_response_rates": {"ThrottlingException": 0.5}},
+        {"lost_response_rates": {"ConnectionDropped": 0.7, "InternalServiceException": 0.7}},
+        {"lost_response_rates": [0.5]},
         {"latency": {"kind": "gaussian"}},
         {"rate": 5},
         [1, 2],

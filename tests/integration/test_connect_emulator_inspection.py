@@ -61,6 +61,7 @@ def test_counters_endpoint_accounts_for_every_call(
     assert counters["rejections_by_rule"] == {"flow_selector": 1, "sigv4": 1}
     assert counters["throttles"] == 0
     assert counters["injected_faults"] == {}
+    assert counters["lost_responses"] == {}
 
 
 def test_reset_endpoint_forgets_tasks_tokens_and_counters(
