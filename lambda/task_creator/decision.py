@@ -77,16 +77,16 @@ def decide(
 
 
 def describe(failure: RuleFailure, *, known_type: str | None = None) -> str:
-    """``[rule] ErrorType: message`` (no rule for record-level failures; no type when it is
-    ``known_type`` or the message starts with it already, as Connect's errors do)."""
-    text = f"{_type_prefix(failure.error, known_type)}{failure.error.message}"
+    """``[rule] ErrorType: message``: no rule for record-level failures, and the type named once, not at
+    all when it is ``known_type`` (the dead letter's ErrorType says it already)."""
+    text = _typed_message(failure.error, known_type)
     return f"[{failure.rule}] {text}" if failure.rule else text
 
 
-def _type_prefix(error: TaskCreatorError, known_type: str | None) -> str:
-    if error.error_type == known_type or error.message.startswith(f"{error.error_type}:"):
-        return ""
-    return f"{error.error_type}: "
+def _typed_message(error: TaskCreatorError, known_type: str | None) -> str:
+    prefix = f"{error.error_type}: "
+    message = error.message.removeprefix(prefix)  # Connect's errors start with their code
+    return message if error.error_type == known_type else prefix + message
 
 
 def _not_attempted(error: TaskCreatorError) -> bool:

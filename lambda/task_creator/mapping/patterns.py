@@ -1,17 +1,23 @@
 """EventBridge event patterns (content filtering): validate once, compile once, match fast.
 
-Semantics follow Amazon EventBridge's documented content filtering and its reference matcher
-(aws/event-ruler): fields AND, values in a leaf array OR, nested objects descend, event arrays match
-when any element matches (per element for nested objects, so the fields one pattern object matches
-never come from different array elements), a missing field matches only ``{"exists": false}``.
+Semantics follow Amazon EventBridge's documented content filtering and the matcher it runs
+(aws/event-ruler). A pattern is read the way event-ruler compiles it: field names are joined with
+"." into one flattened name per leaf (``{"state": {"status": [...]}}`` and ``{"state.status": [...]}``
+are the same field), each ``$or`` multiplies the pattern into sub-patterns (one per alternative, in
+document order), and a flattened name given twice in one sub-pattern keeps its last value array.
+An event is flattened the same way, so ``{"state.status": "x"}`` and ``{"state": {"status": "x"}}``
+both hold the field ``state.status``.
 
-Values compare by JSON type: strings never equal numbers, ``true`` is not ``1``, ``null`` only equals
-``null``. Numbers compare by value (``5`` equals ``5.0``) as EventBridge's numeric equality does; a
-parsed event cannot tell ``300.0`` from ``3.0e2`` anyway.
+A sub-pattern matches when all its fields do: a field matches when any value in its array matches
+(values in an event array each count), a missing field matches only ``{"exists": false}``. Event
+arrays of objects are matched per element, so the fields one pattern object matches never come
+from different elements of the same array. Values compare by JSON type: strings never equal
+numbers, ``true`` is not ``1``, ``null`` only equals ``null``; numbers compare by value (``5``
+equals ``5.0``).
 
-This module compiles the structure (objects, ``$or``, leaf arrays) and matches it; the filter objects
-inside a leaf array (prefix, suffix, equals-ignore-case, wildcard, numeric, cidr, anything-but) are
-compiled by :mod:`task_creator.mapping.pattern_filters`.
+This module compiles the structure (objects, ``$or``, leaf arrays) and matches it; the filter
+objects inside a leaf array (prefix, suffix, equals-ignore-case, wildcard, numeric, cidr,
+anything-but, exists) are compiled by :mod:`task_creator.mapping.pattern_filters`.
 """
 
 from __future__ import annotations
@@ -23,22 +29,30 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from task_creator.mapping.pattern_filters import (
-    FILTER_NAMES,
+    OR_RESERVED_NAMES,
+    WILDCARD_COMPLEXITY_LIMIT,
     ExactKey,
     ValueTest,
+    WildcardShape,
     compile_filter,
     exact_key,
     is_number,
     json_type,
+    parse_json_float,
+    wildcard_complexity,
 )
 
-__all__ = ["EventPattern", "PatternError", "validate_pattern"]
+__all__ = ["EventPattern", "PatternError", "parse_json_float", "validate_pattern"]
 
 ROOT_PATH: Final = "(root)"
 OR_KEY: Final = "$or"
+# This matcher's own bound (EventBridge documents none): every $or multiplies the sub-patterns.
+MAX_SUB_PATTERNS: Final = 1000
 
 _ABSENT: Final = object()
 _NO_FIELDS: Final[Mapping[str, Any]] = {}
+
+FieldPath = tuple[str, ...]
 
 
 class PatternError(ValueError):
@@ -58,23 +72,33 @@ def validate_pattern(pattern: object) -> list[str]:
 
 @dataclass(frozen=True)
 class EventPattern:
-    """A compiled, immutable event pattern. Build it with :meth:`compile`."""
+    """A compiled, immutable event pattern. Build it with :meth:`compile` or :meth:`from_json`."""
 
     source_json: str
-    _matcher: _ObjectMatcher = field(repr=False, compare=False)
+    _sub_patterns: tuple[_Node, ...] = field(repr=False, compare=False)
 
     @classmethod
     def compile(cls, pattern: Mapping[str, Any]) -> EventPattern:
         """Validate and compile ``pattern``; raises :class:`PatternError` listing every problem."""
         problems: list[str] = []
-        matcher = _compile_root(pattern, problems)
-        if problems or matcher is None:
+        sub_patterns = _compile_root(pattern, problems)
+        if problems or sub_patterns is None:
             raise PatternError(problems)
-        return cls(source_json=json.dumps(pattern, ensure_ascii=False), _matcher=matcher)
+        return cls(source_json=json.dumps(pattern, ensure_ascii=False), _sub_patterns=sub_patterns)
+
+    @classmethod
+    def from_json(cls, text: str) -> EventPattern:
+        """Parse and compile a pattern written as JSON, checking numbers as written (``1E-325``)."""
+        try:
+            pattern = json.loads(text, parse_float=parse_json_float)
+        except ValueError as error:
+            raise PatternError([f"{ROOT_PATH}: not valid JSON: {error}"]) from None
+        return cls.compile(pattern)
 
     def matches(self, event: Mapping[str, Any]) -> bool:
         """True when ``event`` (an EventBridge envelope, or any JSON object) satisfies the pattern."""
-        return self._matcher.matches(event)
+        views: _Views = {}
+        return any(_object_matches(node, event, views) for node in self._sub_patterns)
 
     @property
     def source(self) -> dict[str, Any]:
@@ -87,15 +111,17 @@ class EventPattern:
 
 
 @dataclass(frozen=True, slots=True)
-class _LeafField:
-    key: str
+class _Leaf:
+    """One field's value array: literal values, filter tests and ``exists`` flags, any of which may match."""
+
+    json_path: str
     exact: frozenset[ExactKey]
     tests: tuple[ValueTest, ...]
     when_present: bool
     when_absent: bool
+    wildcards: tuple[WildcardShape, ...]
 
-    def matches(self, event_object: Mapping[str, Any]) -> bool:
-        values = _leaf_values(event_object.get(self.key, _ABSENT))
+    def matches(self, values: list[object]) -> bool:
         if not values:
             return self.when_absent
         return self.when_present or any(self._matches_value(value) for value in values)
@@ -105,29 +131,33 @@ class _LeafField:
 
 
 @dataclass(frozen=True, slots=True)
-class _NestedField:
-    key: str
-    pattern: _ObjectMatcher
+class _Node:
+    """A step of a flattened field name: the leaf ending here (if any) and the steps below."""
 
-    def matches(self, event_object: Mapping[str, Any]) -> bool:
-        candidates = _object_candidates(event_object.get(self.key, _ABSENT))
-        return any(self.pattern.matches(candidate) for candidate in candidates)
+    leaf: _Leaf | None
+    children: tuple[tuple[str, _Node], ...]
 
 
-@dataclass(frozen=True, slots=True)
-class _ObjectMatcher:
-    fields: tuple[_LeafField | _NestedField, ...]
-    alternatives: tuple[_ObjectMatcher, ...]
-
-    def matches(self, event_object: Mapping[str, Any]) -> bool:
-        if not all(each.matches(event_object) for each in self.fields):
-            return False
-        return not self.alternatives or any(branch.matches(event_object) for branch in self.alternatives)
+# id(event object or _Deferred) -> (it, kept alive while cached; its view, or its merged value)
+_Views = dict[int, tuple[object, Any]]
 
 
-def _is_json_scalar(value: object) -> bool:
-    """A value a pattern may hold literally: string, finite number, boolean or null."""
-    return value is None or isinstance(value, str | bool) or (is_number(value) and math.isfinite(value))
+def _object_matches(node: _Node, event_object: Mapping[str, Any], views: _Views) -> bool:
+    fields = _view(event_object, views)
+    return all(_value_matches(child, _field(fields, step, views), views) for step, child in node.children)
+
+
+def _field(fields: Mapping[str, Any], step: str, views: _Views) -> object:
+    value = fields.get(step, _ABSENT)
+    return _resolved(value, views) if isinstance(value, _Deferred) else value
+
+
+def _value_matches(node: _Node, value: object, views: _Views) -> bool:
+    if node.leaf is not None and not node.leaf.matches(_leaf_values(value)):
+        return False
+    if not node.children:
+        return True
+    return any(_object_matches(node, candidate, views) for candidate in _object_candidates(value))
 
 
 def _leaf_values(value: object) -> list[object]:
@@ -149,78 +179,197 @@ def _object_candidates(value: object) -> list[Mapping[str, Any]]:
     return candidates or [_NO_FIELDS]
 
 
-# --- compiler: one pass that validates (collecting every problem) and builds the matchers ----------
+# --- events with dotted field names: {"a.b": 1} holds the same field as {"a": {"b": 1}} -------------
 
 
-def _compile_root(pattern: object, problems: list[str]) -> _ObjectMatcher | None:
+@dataclass(frozen=True, slots=True)
+class _Deferred:
+    """Several event values under one flattened name, merged only if the matcher goes there."""
+
+    values: tuple[object, ...]
+
+
+def _view(event_object: Mapping[str, Any], views: _Views) -> Mapping[str, Any]:
+    """``event_object`` keyed by first name steps: a dotted name is split, and what it holds merged."""
+    cached = views.get(id(event_object))
+    if cached is not None:
+        view: Mapping[str, Any] = cached[1]
+        return view
+    view = event_object
+    if _has_dotted_name(event_object):
+        found: dict[Any, list[object]] = {}
+        for key, value in event_object.items():
+            head, *rest = key.split(".") if isinstance(key, str) else (key,)
+            nested = value
+            for step in reversed(rest):
+                nested = {step: nested}
+            found.setdefault(head, []).append(nested)
+        view = {head: _deferred(values) for head, values in found.items()}
+    views[id(event_object)] = (event_object, view)
+    return view
+
+
+def _has_dotted_name(event_object: Mapping[str, Any]) -> bool:
+    try:
+        return "." in "".join(event_object)  # one C-level pass: objects can hold thousands of fields
+    except TypeError:  # a non-string key: not from JSON, but a Mapping may hold one
+        return any(isinstance(key, str) and "." in key for key in event_object)
+
+
+def _deferred(values: list[object]) -> object:
+    return values[0] if len(values) == 1 else _Deferred(tuple(values))
+
+
+def _resolved(deferred: _Deferred, views: _Views) -> object:
+    cached = views.get(id(deferred))
+    if cached is None:
+        cached = views[id(deferred)] = (deferred, _merge(deferred.values, views))
+    return cached[1]
+
+
+def _merge(values: Sequence[object], views: _Views) -> object:
+    """The event values found under one flattened name, as one value the matcher can walk.
+
+    Objects merge field by field (one level now, deeper when the matcher gets there); arrays join
+    into one. The merged object then joins each object in the array, since a field outside an array
+    is compatible with every element of it; anything else is one more array element, whose values all
+    count for a leaf.
+    """
+    fields: dict[str, list[object]] = {}
+    items: list[object] = []
+    for value in (_resolved(each, views) if isinstance(each, _Deferred) else each for each in values):
+        if isinstance(value, Mapping):
+            for key, field_value in _view(value, views).items():
+                fields.setdefault(key, []).append(field_value)
+        elif isinstance(value, list):
+            items += value
+        else:
+            items.append(value)
+    if not fields:
+        return items
+    merged = {key: _deferred(group) for key, group in fields.items()}
+    if not items:
+        return merged
+    return _spread(items, merged, views) if _holds_objects(items) else [*items, merged]
+
+
+def _holds_objects(items: list[Any]) -> bool:
+    return any(
+        isinstance(item, Mapping) or (isinstance(item, list) and _holds_objects(item)) for item in items
+    )
+
+
+def _spread(items: list[Any], extra: Mapping[str, Any], views: _Views) -> list[Any]:
+    return [
+        _spread(item, extra, views)
+        if isinstance(item, list)
+        else _merge([item, extra], views)
+        if isinstance(item, Mapping)
+        else item
+        for item in items
+    ]
+
+
+# --- compiler: one pass that validates (collecting every problem) and builds the sub-patterns -------
+
+# One sub-pattern while compiling: flattened field name -> its leaf, in document order.
+_SubPattern = dict[FieldPath, _Leaf]
+
+
+def _compile_root(pattern: object, problems: list[str]) -> tuple[_Node, ...] | None:
     if not isinstance(pattern, Mapping):
         problems.append(f"{ROOT_PATH}: an event pattern must be a JSON object, got {json_type(pattern)}")
         return None
-    return _compile_object(pattern, ROOT_PATH, problems, inside_or=False)
+    sub_patterns = _compile_object(pattern, ROOT_PATH, (), [{}], problems, inside_or=False)
+    _check_wildcard_complexity(sub_patterns, problems)
+    if problems:
+        return None
+    return tuple(_trie(sub_pattern) for sub_pattern in sub_patterns)
 
 
 def _compile_object(
-    pattern: Mapping[Any, Any], path: str, problems: list[str], *, inside_or: bool
-) -> _ObjectMatcher | None:
+    pattern: Mapping[Any, Any],
+    path: str,
+    prefix: FieldPath,
+    sub_patterns: list[_SubPattern],
+    problems: list[str],
+    *,
+    inside_or: bool,
+) -> list[_SubPattern]:
     if not pattern:
         problems.append(f"{path}: must not be an empty object")
-        return None
-    before = len(problems)
-    fields: list[_LeafField | _NestedField] = []
-    alternatives: tuple[_ObjectMatcher, ...] = ()
+        return sub_patterns
     for key, value in pattern.items():
         key_path = str(key) if path == ROOT_PATH else f"{path}.{key}"
         if not isinstance(key, str):
             problems.append(f"{key_path}: field names must be strings, got {json_type(key)}")
         elif key == OR_KEY:
-            alternatives = _compile_or(value, key_path, problems)
-        elif inside_or and key in FILTER_NAMES:
-            problems.append(f"{key_path}: {key!r} is a filter name and cannot be a field name inside $or")
+            sub_patterns = _compile_or(value, key_path, prefix, sub_patterns, problems)
+        elif inside_or and key in OR_RESERVED_NAMES:
+            problems.append(
+                f"{key_path}: {key!r} is a filter name or an EventBridge reserved word and cannot be a"
+                " field name inside $or"
+            )
         elif isinstance(value, Mapping):
-            nested = _compile_object(value, key_path, problems, inside_or=inside_or)
-            if nested is not None:
-                fields.append(_NestedField(key, nested))
+            steps = (*prefix, *key.split("."))
+            sub_patterns = _compile_object(
+                value, key_path, steps, sub_patterns, problems, inside_or=inside_or
+            )
         elif isinstance(value, list):
-            leaf = _compile_leaf(key, value, key_path, problems)
+            leaf = _compile_leaf(value, key_path, problems)
             if leaf is not None:
-                fields.append(leaf)
+                for sub_pattern in sub_patterns:
+                    sub_pattern[(*prefix, *key.split("."))] = leaf
         else:
             problems.append(
                 f"{key_path}: must be an array of match values or an object, got {json_type(value)}"
             )
-    return _ObjectMatcher(tuple(fields), alternatives) if len(problems) == before else None
+    return sub_patterns
 
 
-def _compile_or(value: object, path: str, problems: list[str]) -> tuple[_ObjectMatcher, ...]:
+def _compile_or(
+    value: object, path: str, prefix: FieldPath, sub_patterns: list[_SubPattern], problems: list[str]
+) -> list[_SubPattern]:
+    """Each alternative extends a copy of every sub-pattern so far (event-ruler's expansion)."""
     if not isinstance(value, list) or len(value) < 2:
         problems.append(f"{path}: must be an array of at least 2 pattern objects")
-        return ()
-    branches: list[_ObjectMatcher] = []
+        return sub_patterns
+    expanded: list[_SubPattern] = []
     for index, branch in enumerate(value):
         if not isinstance(branch, Mapping):
             problems.append(f"{path}[{index}]: each $or alternative must be a pattern object")
             continue
-        compiled = _compile_object(branch, f"{path}[{index}]", problems, inside_or=True)
-        if compiled is not None:
-            branches.append(compiled)
-    return tuple(branches)
+        copies = [dict(sub_pattern) for sub_pattern in sub_patterns]
+        expanded += _compile_object(branch, f"{path}[{index}]", prefix, copies, problems, inside_or=True)
+    if len(expanded) > MAX_SUB_PATTERNS:
+        problems.append(
+            f"{path}: the pattern's $or alternatives combine into more than {MAX_SUB_PATTERNS} sub-patterns"
+            " (each $or multiplies them): split the rule into several rules"
+        )
+        return expanded[:MAX_SUB_PATTERNS]
+    return expanded or sub_patterns
 
 
-def _compile_leaf(key: str, values: list[Any], path: str, problems: list[str]) -> _LeafField | None:
+def _compile_leaf(values: list[Any], path: str, problems: list[str]) -> _Leaf | None:
     if not values:
         problems.append(f"{path}: must not be an empty array")
         return None
+    before = len(problems)
     exact: set[ExactKey] = set()
     tests: list[ValueTest] = []
     exists: set[bool] = set()
+    wildcards: list[WildcardShape] = []
     for index, value in enumerate(values):
         item_path = f"{path}[{index}]"
         if isinstance(value, Mapping):
             compiled = compile_filter(value, item_path, problems)
-            if isinstance(compiled, bool):
-                exists.add(compiled)
-            elif compiled is not None:
-                tests.append(compiled)
+            if compiled is None:
+                continue
+            if compiled.exists is not None:
+                exists.add(compiled.exists)
+            if compiled.test is not None:
+                tests.append(compiled.test)
+            wildcards += compiled.wildcards
         elif _is_json_scalar(value) and (scalar_key := exact_key(value)) is not None:
             exact.add(scalar_key)
         else:
@@ -228,4 +377,47 @@ def _compile_leaf(key: str, values: list[Any], path: str, problems: list[str]) -
                 f"{item_path}: a match value must be a string, finite number, boolean, null "
                 f"or filter object, got {json_type(value)}"
             )
-    return _LeafField(key, frozenset(exact), tuple(tests), True in exists, False in exists)
+    if len(problems) > before:
+        return None
+    return _Leaf(path, frozenset(exact), tuple(tests), True in exists, False in exists, tuple(wildcards))
+
+
+def _is_json_scalar(value: object) -> bool:
+    """A value a pattern may hold literally: string, finite number, boolean or null."""
+    return value is None or isinstance(value, str | bool) or (is_number(value) and math.isfinite(value))
+
+
+def _check_wildcard_complexity(sub_patterns: list[_SubPattern], problems: list[str]) -> None:
+    """EventBridge refuses a rule whose wildcards on one field are too complex (see wildcard_complexity).
+
+    A field's wildcards are weighed together across every ``$or`` alternative, as EventBridge does
+    when the alternatives share the field's matcher (it counts each distinct wildcard once).
+    """
+    leaves: dict[FieldPath, dict[int, _Leaf]] = {}
+    for sub_pattern in sub_patterns:
+        for steps, leaf in sub_pattern.items():
+            if leaf.wildcards:
+                leaves.setdefault(steps, {})[id(leaf)] = leaf
+    for steps, by_id in leaves.items():
+        shapes = [shape for leaf in by_id.values() for shape in leaf.wildcards]
+        if wildcard_complexity(shapes) > WILDCARD_COMPLEXITY_LIMIT:
+            first = next(iter(by_id.values()))
+            problems.append(
+                f"{first.json_path}: EventBridge refuses the wildcard patterns on field {'.'.join(steps)!r}"
+                f" as too complex: one value could match more than {WILDCARD_COMPLEXITY_LIMIT} of their"
+                " prefixes at once; use fewer '*' characters, or fewer repeated character sequences"
+                " after a '*'"
+            )
+
+
+def _trie(sub_pattern: _SubPattern) -> _Node:
+    """The sub-pattern's flattened field names as a tree of name steps."""
+    leaves: dict[FieldPath, _Leaf] = dict(sub_pattern)
+    return _trie_at((), leaves)
+
+
+def _trie_at(prefix: FieldPath, leaves: dict[FieldPath, _Leaf]) -> _Node:
+    depth = len(prefix)
+    steps = dict.fromkeys(path[depth] for path in leaves if len(path) > depth and path[:depth] == prefix)
+    children = tuple((step, _trie_at((*prefix, step), leaves)) for step in steps)
+    return _Node(leaves.get(prefix) if prefix else None, children)

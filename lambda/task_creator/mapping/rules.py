@@ -6,8 +6,10 @@ the tests hold this loader to. Every problem is reported at once, each naming th
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
+from collections.abc import Iterable as AbcIterable
 from collections.abc import Mapping as AbcMapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +26,7 @@ from task_creator.mapping.limits import (
     SEGMENT_ATTRIBUTE_NAME_MAX_CHARS,
     Oversize,
 )
+from task_creator.mapping.pattern_filters import parse_json_float
 from task_creator.mapping.patterns import EventPattern, PatternError
 from task_creator.mapping.schedule import PAST_SCHEDULED_TIME_CHOICES, PastScheduledTime
 from task_creator.mapping.task_fields import SEGMENT_VALUE_KINDS, TASK_FIELDS, FieldKind
@@ -77,7 +80,8 @@ def load_mapping(path: str | Path) -> TaskMapping:
     except OSError as error:
         raise MappingFileError(origin, [f"cannot read the file: {error.strerror or error}"]) from None
     try:
-        document = json.loads(text)
+        # Numbers keep their written text: a bound EventBridge cannot compare (1E-325) is refused.
+        document = json.loads(text, parse_float=parse_json_float)
     except json.JSONDecodeError as error:
         raise MappingFileError(
             origin, [f"not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"]
@@ -90,7 +94,10 @@ def parse_mapping(document: Any, *, origin: str = "<mapping>") -> TaskMapping:
     problems: list[str] = []
     if not isinstance(document, dict):
         raise MappingFileError(origin, ["the file must hold a JSON object with a 'rules' list"])
-    problems += [f"unknown top-level key {key!r}" for key in sorted(document.keys() - TOP_LEVEL_KEYS)]
+    problems += [
+        f"unknown top-level key {key!r}{_did_you_mean(key, TOP_LEVEL_KEYS)}"
+        for key in sorted(document.keys() - TOP_LEVEL_KEYS)
+    ]
     if not isinstance(document.get("description", ""), str):
         problems.append("'description' must be a string")
     unmatched = document.get("unmatched", "dead-letter")
@@ -122,7 +129,10 @@ def _parse_rule(raw: Any, index: int) -> tuple[MappingRule | None, list[str]]:
         return None, [f"rules[{index}]: a rule must be a JSON object"]
     name = raw.get("name")
     label = f"rule {name!r}" if isinstance(name, str) and name else f"rules[{index}]"
-    problems = [f"{label}: unknown key {key!r}" for key in sorted(raw.keys() - RULE_KEYS)]
+    problems = [
+        f"{label}: unknown key {key!r}{_did_you_mean(key, RULE_KEYS)}"
+        for key in sorted(raw.keys() - RULE_KEYS)
+    ]
     if not isinstance(raw.get("description", ""), str):
         problems.append(f"{label}: 'description' must be a string")
     if not isinstance(name, str) or not RULE_NAME_PATTERN.fullmatch(name):
@@ -172,6 +182,12 @@ def _parse_rule(raw: Any, index: int) -> tuple[MappingRule | None, list[str]]:
     )
 
 
+def _did_you_mean(key: object, known: AbcIterable[str]) -> str:
+    """`` (did you mean 'eventId'?)`` for a near miss such as ``evntId``; "" when nothing is close."""
+    close = difflib.get_close_matches(str(key), sorted(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def _pattern_path(problem: str) -> str:
     """'(root): ...' -> 'match: ...'; 'detail.x: ...' -> 'match.detail.x: ...'."""
     return "match" + problem.removeprefix("(root)") if problem.startswith("(root)") else f"match.{problem}"
@@ -197,7 +213,11 @@ def _compile_task(task: dict[str, Any], label: str, problems: list[str]) -> dict
         kind = TASK_FIELDS.get(field)
         where = f"{label}: task.{field}"
         if kind is None:
-            hint = " (it is derived from the event: see 'eventId')" if field == "ClientToken" else ""
+            hint = (
+                " (it is derived from the event: see 'eventId')"
+                if field == "ClientToken"
+                else _did_you_mean(field, TASK_FIELDS)
+            )
             problems.append(f"{where}: not a StartTaskContact parameter{hint}")
             continue
         compiled[field] = _COMPILERS[kind](value, where, problems)
