@@ -12,16 +12,22 @@ Round 1 publishes every Lambda-shaped sample in ``events/`` the way it would arr
 (``local.publish``), drains both event sources, and collects what happened: the tasks Connect received
 (the emulator), the function's outcomes (its logs), the dead letters (every DLQ). Round 2 publishes the
 same samples again and shows what changed: nothing, where idempotency holds.
+
+A sample that cannot be read or published (not JSON, a bare payload, a request AWS refuses) is
+reported (``progress`` and ``DemoResult.skipped``) and left out; the others run as usual.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from infra.config import TaskCreatorConfig
 from infra.paths import REPO_ROOT
@@ -40,6 +46,8 @@ DEFAULT_LOG_FILE = REPO_ROOT / "build" / "demo" / "function.log"
 DEFAULT_TIMEOUT_SECONDS = 45.0
 
 Progress = Callable[[str], None]
+# What publishing a malformed sample raises: our own checks, botocore's parameter validation, the service.
+PUBLISH_ERRORS = (SampleError, BotoCoreError, ClientError, KeyError, TypeError, ValueError)
 
 
 def local_configs(cdk_json: Path = REPO_ROOT / "cdk.json") -> tuple[TaskCreatorConfig, TaskCreatorConfig]:
@@ -66,6 +74,14 @@ def local_configs(cdk_json: Path = REPO_ROOT / "cdk.json") -> tuple[TaskCreatorC
 
 
 @dataclass(frozen=True)
+class SkippedSample:
+    """A sample left out of the demo, and why."""
+
+    origin: str  # "<file>" or "<file>#<record>"
+    reason: str  # one line
+
+
+@dataclass(frozen=True)
 class RoundResult:
     """What one publication of the samples produced."""
 
@@ -75,6 +91,7 @@ class RoundResult:
     new_dead_letters: tuple[QueueMessage, ...]
     connect_duplicates: int
     seconds: float
+    skipped: tuple[SkippedSample, ...] = ()  # messages that could not be published
 
     def outcomes_of(self, kind: Outcome) -> list[FunctionOutcome]:
         return [outcome for outcome in self.outcomes if outcome.outcome == kind]
@@ -85,9 +102,10 @@ class DemoResult:
     aws_endpoint: str
     connect_endpoint: str
     pipelines: tuple[LocalPipeline, ...]
-    samples: tuple[SampleMessage, ...]
+    samples: tuple[SampleMessage, ...]  # the messages published in each round
     rounds: tuple[RoundResult, ...]
     log_file: Path
+    skipped: tuple[SkippedSample, ...] = ()  # samples left out: unreadable, or refused when published
 
 
 class DemoRun:
@@ -132,7 +150,7 @@ class DemoRun:
     def run_round(self, samples: Sequence[SampleMessage]) -> RoundResult:
         started = time.monotonic()
         self.recorder.clear()
-        publications = self.publisher.publish(samples)
+        publications, skipped = self._publish(samples)
         forwarded = sum(1 for publication in publications if publication.forwarded)
         self.progress(f"published {len(publications)} messages ({forwarded} reach an ingest queue); draining")
         drain(
@@ -159,7 +177,19 @@ class DemoRun:
             new_dead_letters=tuple(dead_letters),
             connect_duplicates=connect_duplicates,
             seconds=time.monotonic() - started,
+            skipped=tuple(skipped),
         )
+
+    def _publish(self, samples: Sequence[SampleMessage]) -> tuple[list[Publication], list[SkippedSample]]:
+        """Publish each sample; one that is refused is reported and left out, the rest go on."""
+        publications: list[Publication] = []
+        skipped: list[SkippedSample] = []
+        for sample in samples:
+            try:
+                publications.append(self.publisher.publish_one(sample))
+            except PUBLISH_ERRORS as error:
+                skipped.append(_skip(sample.origin, f"{type(error).__name__}: {error}", self.progress))
+        return publications, skipped
 
     def _report_batch(self, batch: BatchResult) -> None:
         queue = batch.queue_arn.rsplit(":", 1)[-1]
@@ -168,12 +198,30 @@ class DemoRun:
         self.progress(f"  {queue}: batch of {batch.received}, {batch.deleted} done{retried}{detail}")
 
 
-def load_samples(events_dir: Path) -> list[SampleMessage]:
-    """Every Lambda-shaped sample in ``events_dir`` (sorted by name); bare payloads are not published."""
+def load_samples(
+    events_dir: Path, progress: Progress = lambda line: None
+) -> tuple[list[SampleMessage], list[SkippedSample]]:
+    """Every Lambda-shaped sample in ``events_dir`` (sorted by name), and the files left out (unreadable,
+    not JSON, a bare payload), each reported to ``progress``. SampleError when no sample is left."""
     files = sorted(events_dir.glob("*.json"))
     if not files:
         raise SampleError(f"no sample events in {events_dir}")
-    return [message for path in files for message in sample_messages(path)]
+    samples: list[SampleMessage] = []
+    skipped: list[SkippedSample] = []
+    for path in files:
+        try:
+            samples += sample_messages(path)
+        except SampleError as error:
+            skipped.append(_skip(path.name, str(error).removeprefix(f"{path}: "), progress))
+    if not samples:
+        raise SampleError(f"no usable sample events in {events_dir}: every file was left out")
+    return samples, skipped
+
+
+def _skip(origin: str, reason: str, progress: Progress) -> SkippedSample:
+    skipped = SkippedSample(origin=origin, reason=re.sub(r"\s+", " ", reason).strip())
+    progress(f"skipped sample {skipped.origin}: {skipped.reason}")
+    return skipped
 
 
 def run_demo(
@@ -185,7 +233,7 @@ def run_demo(
     configs: tuple[TaskCreatorConfig, ...] | None = None,
 ) -> DemoResult:
     """Run both rounds; the function's logs and metrics go to ``log_file``."""
-    samples = load_samples(events_dir)
+    samples, skipped = load_samples(events_dir, progress)
     configs = configs or local_configs()
     log_file.parent.mkdir(parents=True, exist_ok=True)
     progress("starting embedded AWS (moto) and the Amazon Connect emulator")
@@ -204,15 +252,17 @@ def run_demo(
             )
             progress("round 1: publishing every sample")
             first = run.run_round(samples)
+            published = [publication.message for publication in first.publications]
             progress("round 2: publishing the same samples again")
-            second = run.run_round(samples)
+            second = run.run_round(published)
         return DemoResult(
             aws_endpoint=aws.endpoint_url,
             connect_endpoint=connect.endpoint_url,
             pipelines=tuple(pipelines),
-            samples=tuple(samples),
+            samples=tuple(published),
             rounds=(first, second),
             log_file=log_file,
+            skipped=(*skipped, *first.skipped, *second.skipped),
         )
 
 

@@ -4,16 +4,20 @@ On AWS, ``redrive`` starts an SQS message move task (``StartMessageMoveTask``): 
 itself, keeping body and attributes. moto (and some other SQS emulations) lack that API, so when it is
 unsupported, or when asked (``copy=True``), messages are copied instead: receive, send to the
 destination with the same body and message attributes (FIFO: the same message group and deduplication
-id), then delete from the DLQ. A message is deleted only after its copy was accepted.
+id), then delete from the DLQ; paced, long-polled, and with a stop condition that a momentarily empty
+receive does not trip (``local.redrive_copy``). A message is deleted only after its copy was accepted.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+
+from local.redrive_copy import CopyError, CopyOptions, QueueCounts, copy_messages, describe
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -24,8 +28,8 @@ COPY = "copy"
 UNSUPPORTED_ERROR_CODES = frozenset(
     {"UnsupportedOperation", "AWS.SimpleQueueService.UnsupportedOperation", "InvalidAction", "NotImplemented"}
 )
+_RULE_TAG = re.compile(r"^\[[^\]]*\] ")  # how a dead letter's ErrorMessage names the rule: "[rule] ..."
 INSPECT_VISIBILITY_SECONDS = 30
-COPY_VISIBILITY_SECONDS = 60
 
 
 class RedriveError(RuntimeError):
@@ -54,6 +58,18 @@ class QueueMessage:
     @property
     def error_message(self) -> str | None:
         return self.attribute("ErrorMessage")
+
+    @property
+    def reason(self) -> str | None:
+        """``ErrorType: ErrorMessage``, saying the type once: a Connect rejection's message names it
+        already (``[rule] InvalidParameterException: ...``). None for a message without reason attributes
+        (one the redrive backstop moved)."""
+        error_type, message = self.error_type, self.error_message
+        if error_type is None or message is None:
+            return message or error_type
+        if _RULE_TAG.sub("", message, count=1).startswith(f"{error_type}:"):
+            return message
+        return f"{error_type}: {message}"
 
     @classmethod
     def from_sqs(cls, message: MessageTypeDef) -> QueueMessage:
@@ -104,6 +120,8 @@ class RedriveResult:
     method: str  # MOVE_TASK or COPY
     moved: int | None = None  # COPY: how many were moved; MOVE_TASK: SQS counts them itself
     task_handle: str | None = None  # MOVE_TASK: follow it with ListMessageMoveTasks
+    returned: int = 0  # COPY: the same event as one moved in this run, left in the DLQ (see redrive_copy)
+    left: QueueCounts | None = None  # COPY: stopped after empty receives while the DLQ still counted these
 
 
 def redrive(
@@ -112,29 +130,45 @@ def redrive(
     destination_url: str,
     *,
     copy: bool = False,
+    options: CopyOptions | None = None,
     move_task_client: SQSClient | None = None,
     on_moved: Callable[[int], None] | None = None,
 ) -> RedriveResult:
-    """Move every message of ``dlq_url`` to ``destination_url``; see the module docstring.
+    """Move every message of ``dlq_url`` to ``destination_url``; see the module docstring. A queue is
+    never redriven into itself (it would never end). ``options`` (default ``CopyOptions()``) shape the
+    copy; its ``rate`` paces the move task too.
 
     ``move_task_client`` (default ``sqs``) makes the StartMessageMoveTask call: give one without
     retries so that an SQS emulation without the API is detected at once."""
+    options = options or CopyOptions()
+    source_arn, destination_arn = _queue_arn(sqs, dlq_url), _queue_arn(sqs, destination_url)
+    if source_arn == destination_arn:
+        raise RedriveError(
+            f"the DLQ and the destination are the same queue ({source_arn}): "
+            "moving its messages into itself would never end; give the ingest queue as the destination"
+        )
     if not copy:
-        started = _start_move_task(move_task_client or sqs, dlq_url, destination_url)
+        started = _start_move_task(move_task_client or sqs, source_arn, destination_arn, options.rate)
         if started is not None:
             return started
-    return _copy_messages(sqs, dlq_url, destination_url, on_moved)
-
-
-def _start_move_task(sqs: SQSClient, dlq_url: str, destination_url: str) -> RedriveResult | None:
-    """The move task's result, or None when the endpoint does not support StartMessageMoveTask."""
-    source_arn, destination_arn = _queue_arn(sqs, dlq_url), _queue_arn(sqs, destination_url)
     try:
-        response = sqs.start_message_move_task(SourceArn=source_arn, DestinationArn=destination_arn)
+        copied = copy_messages(sqs, dlq_url, destination_url, options, on_moved=on_moved)
+    except CopyError as error:
+        raise RedriveError(str(error)) from None
+    return RedriveResult(method=COPY, moved=copied.moved, returned=copied.returned, left=copied.left)
+
+
+def _start_move_task(
+    sqs: SQSClient, source_arn: str, destination_arn: str, rate: int | None
+) -> RedriveResult | None:
+    """The move task's result, or None when the endpoint does not support StartMessageMoveTask."""
+    pace = {"MaxNumberOfMessagesPerSecond": rate} if rate is not None else {}
+    try:
+        response = sqs.start_message_move_task(SourceArn=source_arn, DestinationArn=destination_arn, **pace)
     except ClientError as error:
         if is_unsupported(error):
             return None
-        raise RedriveError(f"StartMessageMoveTask failed: {_describe(error)}") from None
+        raise RedriveError(f"StartMessageMoveTask failed: {describe(error)}") from None
     except BotoCoreError as error:
         raise RedriveError(f"StartMessageMoveTask failed: {error}") from None
     return RedriveResult(method=MOVE_TASK, task_handle=response.get("TaskHandle"))
@@ -148,71 +182,9 @@ def is_unsupported(error: ClientError) -> bool:
     return code in UNSUPPORTED_ERROR_CODES or (code.isdigit() and status in {404, 500, 501})
 
 
-def _copy_messages(
-    sqs: SQSClient, dlq_url: str, destination_url: str, on_moved: Callable[[int], None] | None
-) -> RedriveResult:
-    fifo_destination = destination_url.endswith(".fifo")
-    moved = 0
-    while True:
-        try:
-            batch = receive_batch(sqs, dlq_url, visibility_timeout=COPY_VISIBILITY_SECONDS)
-        except (ClientError, BotoCoreError) as error:
-            raise RedriveError(f"cannot read the DLQ after moving {moved}: {_describe(error)}") from None
-        if not batch:
-            return RedriveResult(method=COPY, moved=moved)
-        for message in batch:
-            _copy_one(sqs, message, destination_url, fifo_destination=fifo_destination, moved=moved)
-            _delete(sqs, dlq_url, message, moved=moved)
-            moved += 1
-            if on_moved is not None:
-                on_moved(moved)
-
-
-def copy_request(message: MessageTypeDef, destination_url: str, *, fifo_destination: bool) -> dict[str, Any]:
-    """SendMessage for a copy of ``message``: the same body and message attributes."""
-    request: dict[str, Any] = {"QueueUrl": destination_url, "MessageBody": message.get("Body", "")}
-    if message.get("MessageAttributes"):
-        request["MessageAttributes"] = dict(message["MessageAttributes"])
-    if fifo_destination:
-        attributes = message.get("Attributes", {})
-        request["MessageGroupId"] = attributes.get("MessageGroupId") or "redrive"
-        if attributes.get("MessageDeduplicationId"):
-            request["MessageDeduplicationId"] = attributes["MessageDeduplicationId"]
-    return request
-
-
-def _copy_one(
-    sqs: SQSClient, message: MessageTypeDef, destination_url: str, *, fifo_destination: bool, moved: int
-) -> None:
-    try:
-        sqs.send_message(**copy_request(message, destination_url, fifo_destination=fifo_destination))
-    except (ClientError, BotoCoreError) as error:
-        raise RedriveError(
-            f"moved {moved}, then could not send message {message['MessageId']} to the destination "
-            f"({_describe(error)}); it stays in the DLQ"
-        ) from None
-
-
-def _delete(sqs: SQSClient, dlq_url: str, message: MessageTypeDef, *, moved: int) -> None:
-    try:
-        sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=message["ReceiptHandle"])
-    except (ClientError, BotoCoreError) as error:
-        raise RedriveError(
-            f"moved {moved + 1}, but message {message['MessageId']} could not be deleted from the DLQ "
-            f"({_describe(error)}): it is now in both queues"
-        ) from None
-
-
 def _queue_arn(sqs: SQSClient, queue_url: str) -> str:
     try:
         attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]
     except (ClientError, BotoCoreError) as error:
-        raise RedriveError(f"cannot find queue {queue_url}: {_describe(error)}") from None
+        raise RedriveError(f"cannot find queue {queue_url}: {describe(error)}") from None
     return attributes["QueueArn"]
-
-
-def _describe(error: Exception) -> str:
-    if isinstance(error, ClientError):
-        details = error.response.get("Error", {})
-        return f"{details.get('Code', 'Error')}: {details.get('Message', '')}".rstrip(": ")
-    return str(error)

@@ -1,4 +1,4 @@
-"""``python -m local <command>``: render, validate, invoke, redrive, emulator, demo.
+"""``python -m local <command>``: render, validate, test, invoke, redrive, emulator, demo.
 
 Every failure ends as one line on stderr (``error: ...``) and an exit code (1: the command found a
 problem, 2: it could not run as asked); set ``TASK_CREATOR_DEBUG=1`` to see the traceback of an
@@ -28,7 +28,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
     try:
         return run(args, out, err)
     except CliError as error:
-        err.write(f"error: {error.message}\n")
+        err.write(error.report())
         return error.exit_code
     except KeyboardInterrupt:
         err.write("interrupted\n")
@@ -36,5 +36,6 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
     except Exception as error:
         if os.environ.get("TASK_CREATOR_DEBUG"):
             raise
-        err.write(f"error: unexpected {type(error).__name__}: {error} (TASK_CREATOR_DEBUG=1 shows where)\n")
+        text = " ".join(str(error).split())  # one line, whatever the exception's text holds
+        err.write(f"error: unexpected {type(error).__name__}: {text} (TASK_CREATOR_DEBUG=1 shows where)\n")
         return EXIT_FAILED

@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 from infra.config import DEFAULT_STACK_NAME
 from infra.event_pattern import bus_event_pattern, unconstrained_rules
-from local.cli.errors import EXIT_FAILED, EXIT_OK, UsageError
+from local.cli.errors import EXIT_FAILED, EXIT_OK, UsageError, plural
 from local.cli.event_files import EventInput, events_in, read_json_file
 from local.identifiers import LOCAL_CONTACT_FLOW_ID, LOCAL_INSTANCE_ID
 from task_creator.errors import MappingFileError
@@ -31,14 +31,25 @@ def default_mapping_file() -> Path:
 
 
 def load_mapping_or_fail(path: Path) -> TaskMapping:
+    """The mapping, or a UsageError listing every problem (one ``  - `` line each, under the error)."""
     try:
-        return load_mapping(path)
+        return load_mapping(require_readable(path))
     except MappingFileError as error:
-        count = len(error.problems)
         raise UsageError(
-            f"{path} is not a valid mapping ({count} problem{'s' * (count != 1)}); "
-            f"`python -m local validate --mapping {path}` explains each"
+            f"{path} is not a valid mapping, {plural(len(error.problems), 'problem')}:",
+            details=error.problems,
         ) from None
+
+
+def require_readable(path: Path) -> Path:
+    """``path``, or a UsageError when it cannot be read at all (missing, a directory, no permission):
+    the command cannot run as asked (exit 2), which is not the same as a mapping with problems."""
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as error:
+        raise UsageError(f"cannot read {path}: {error.strerror or error}") from None
+    return path
 
 
 # --- validate -----------------------------------------------------------------------------------------
@@ -47,13 +58,12 @@ def load_mapping_or_fail(path: Path) -> TaskMapping:
 def validate_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     path: Path = args.mapping
     try:
-        mapping = load_mapping(path)
+        mapping = load_mapping(require_readable(path))
     except MappingFileError as error:
-        count = len(error.problems)
-        out.write(f"{path}: INVALID, {count} problem{'s' * (count != 1)}\n")
+        out.write(f"{path}: INVALID, {plural(len(error.problems), 'problem')}\n")
         out.writelines(f"  - {problem}\n" for problem in error.problems)
         return EXIT_FAILED
-    out.write(f"{path}: valid, {len(mapping.rules)} rules\n")
+    out.write(f"{path}: valid, {plural(len(mapping.rules), 'rule')}\n")
     for rule in mapping.rules:
         identity = "eventId template" if rule.event_id is not None else "the event's id"
         out.write(f"  - {rule.name} (identity: {identity})\n")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from local.cli import authoring, invoke, operations
+from local.cli import authoring, invoke, mapping_tests, operations
 from local.cli.errors import Command
 
 DESCRIPTION = """\
@@ -18,6 +18,7 @@ examples:
   python -m local render events/payloads/callback-request.json \\
       --source crm.legacy --detail-type CallbackRequested --json  a bare payload, as JSON
   python -m local validate --mapping my-mapping.json              explain every problem of a mapping
+  python -m local test tests/mapping_cases                        pin what a mapping does (CI)
   python -m local invoke events/sqs-raw-payloads.json             run the real handler locally
   python -m local emulator --port 4599                            Amazon Connect, on loopback
   python -m local redrive --dlq URL --to URL                      move dead letters back after a fix
@@ -39,6 +40,18 @@ Validate a mapping file as the function does at cold start (and the stack at syn
 every problem, each naming the rule and the field. Exit 1 when the mapping is invalid.
 """
 
+TEST_HELP = """\
+Run mapping test cases offline: each case file is an event (any shape render reads) and what the
+function must do with it: the tasks (rule, and request fields that must equal given values), a dead
+letter (ErrorType), or ignored. The outcome comes from the function's own code (reading, planning,
+the unmatched policy, the ScheduledTime check at the case's "now", else the real clock); Connect is
+never called. CASES are files or directories (recursively *.json). One line per case, then a
+summary. --update writes the current outcome into each case that differs, pins "now" where the
+outcome depends on the clock, and turns a bare event file into a case. Unlike render's, the
+instance, flow and token namespace defaults never come from the environment, so a case passes the
+same everywhere. Exit 1 when a case fails, 2 when a file cannot be run as a case.
+"""
+
 INVOKE_HELP = """\
 Run the real handler (task_creator.handler.lambda_handler) on a Lambda-shaped event file and print
 its response. Where it sends its calls:
@@ -48,15 +61,19 @@ its response. Where it sends its calls:
     settings come from the environment; CONNECT_INSTANCE_ID defaults to a local id);
   - to REAL AWS only when AWS credentials and CONNECT_INSTANCE_ID are present and
     AWS_ENDPOINT_URL_CONNECT is not set: tasks are really created (--local prevents it).
+The function reads --mapping (default: $MAPPING_FILE, else lambda/mapping.json, as render does).
 The function's logs go to stderr. Exit 1 when the response leaves records to retry.
 """
 
 REDRIVE_HELP = """\
 Move every message of a dead-letter queue back to a queue (the ingest queue) after a fix. On AWS
 this starts an SQS message move task (StartMessageMoveTask). Where that API is missing (moto,
-other emulations) or with --copy, messages are copied: received, sent with the same body and
-message attributes (FIFO: same group and deduplication id), then deleted from the DLQ. Uses the
-AWS configuration of your environment (AWS_ENDPOINT_URL_SQS for a local endpoint).
+other emulations) or with --copy, messages are copied: received (long polling), sent with the same
+body and message attributes (FIFO: same group and deduplication id), then deleted from the DLQ. A
+copy stops when an empty receive finds the DLQ's counts at zero, or after 3 empty receives in a row;
+it never moves the same event twice. --rate N paces either method: keep N times the tasks per event
+within your StartTaskContact quota. A queue is never redriven into itself. Uses the AWS
+configuration of your environment (AWS_ENDPOINT_URL_SQS for a local endpoint).
 """
 
 EMULATOR_HELP = """\
@@ -98,6 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
         command(
             "validate", authoring.validate_command, "validate a mapping file, explain problems", VALIDATE_HELP
         )
+    )
+    mapping_tests.add_test_arguments(
+        command("test", mapping_tests.run_cases_command, "run mapping test cases (offline, CI)", TEST_HELP)
     )
     invoke.add_invoke_arguments(
         command("invoke", invoke.invoke_command, "run the real handler on an event file", INVOKE_HELP)

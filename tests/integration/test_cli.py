@@ -20,7 +20,7 @@ def test_help_lists_every_command_with_examples() -> None:
     result = run_cli_process("--help")
 
     assert result.returncode == 0
-    for command in ("render", "validate", "invoke", "redrive", "emulator", "demo"):
+    for command in ("render", "validate", "test", "invoke", "redrive", "emulator", "demo"):
         assert f"python -m local {command}" in result.stdout
     assert "exit codes" in result.stdout
 

@@ -3,6 +3,7 @@ serve, against moto and the Connect emulator on loopback."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -11,13 +12,18 @@ import sys
 import urllib.request
 from typing import Any
 
+import boto3
 import pytest
+from botocore.stub import Stubber
 from mypy_boto3_sqs.literals import QueueAttributeNameType
+from mypy_boto3_sqs.type_defs import MessageTypeDef
 
 from local.aws import EmbeddedAws
 from local.cli.invoke import Target, choose_target
 from local.connect_emulator import ConnectEmulator
-from tests.integration.pipeline_support import run_cli
+from local.redrive import MOVE_TASK, redrive
+from local.redrive_copy import CopyOptions
+from tests.integration.pipeline_support import run_cli, run_cli_process
 from tests.support import EVENTS_DIR, REPO_ROOT
 
 # --- invoke -------------------------------------------------------------------------------------------
@@ -126,10 +132,10 @@ def test_redrive_copies_messages_back_keeping_body_and_attributes_when_move_task
         sqs_at_moto.sqs().send_message(QueueUrl=dlq, MessageBody=body, MessageAttributes=attributes)  # type: ignore[arg-type]
         sent.append((body, attributes, None))
 
-    code, out, err = run_cli("redrive", "--dlq", dlq, "--to", ingest)
+    code, out, err = run_cli("redrive", "--dlq", dlq, "--to", ingest, "--wait-seconds", "1")
 
     assert code == 0, err
-    assert "moved 12 message(s)" in out
+    assert "moved 12 messages" in out
     assert "StartMessageMoveTask is not supported by this endpoint" in out
     assert sorted(queue_contents(sqs_at_moto, ingest), key=str) == sorted(sent, key=str)
     assert queue_contents(sqs_at_moto, dlq) == []
@@ -145,7 +151,7 @@ def test_redrive_copy_keeps_fifo_message_groups_in_order(sqs_at_moto: EmbeddedAw
             MessageDeduplicationId=f"{group}-{sequence}",
         )
 
-    code, out, _ = run_cli("redrive", "--dlq", dlq, "--to", ingest, "--copy")
+    code, out, _ = run_cli("redrive", "--dlq", dlq, "--to", ingest, "--copy", "--wait-seconds", "1")
 
     assert code == 0
     assert "as asked (--copy)" in out
@@ -165,6 +171,139 @@ def test_redrive_from_a_queue_that_does_not_exist_fails_in_one_line(sqs_at_moto:
     assert out == ""
     assert err.startswith("error: cannot find queue ")
     assert len(err.splitlines()) == 1
+
+
+# --- redrive: refuses a loop, paces, and does not stop early ------------------------------------------
+
+
+def send(aws: EmbeddedAws, queue_url: str, bodies: list[str], *, delay_seconds: int = 0) -> None:
+    for body in bodies:
+        aws.sqs().send_message(
+            QueueUrl=queue_url,
+            MessageBody=body,
+            DelaySeconds=delay_seconds,
+            MessageAttributes={"EventId": {"DataType": "String", "StringValue": f"id-{body}"}},
+        )
+
+
+def drain(aws: EmbeddedAws, queue_url: str) -> list[MessageTypeDef]:
+    """Every message (with its SQS attributes), received and deleted."""
+    messages: list[MessageTypeDef] = []
+    while (
+        batch := aws.sqs()
+        .receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=10, AttributeNames=["All"], WaitTimeSeconds=1
+        )
+        .get("Messages", [])
+    ):
+        messages += batch
+        for message in batch:
+            aws.sqs().delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return messages
+
+
+def test_redrive_refuses_to_move_a_queue_into_itself(sqs_at_moto: EmbeddedAws) -> None:
+    dlq = make_queue(sqs_at_moto, "dlq")
+    send(sqs_at_moto, dlq, ["a", "b", "c"])
+
+    result = run_cli_process("redrive", "--dlq", dlq, "--to", dlq, timeout=20)  # before: looped forever
+
+    assert result.returncode == 1
+    assert len(result.stderr.splitlines()) == 1
+    assert result.stderr.startswith("error: the DLQ and the destination are the same queue")
+    assert "would never end" in result.stderr
+    assert sorted(message["Body"] for message in drain(sqs_at_moto, dlq)) == ["a", "b", "c"]
+
+
+def test_redrive_waits_for_messages_a_momentarily_empty_receive_did_not_show(
+    sqs_at_moto: EmbeddedAws,
+) -> None:
+    dlq, ingest = make_queue(sqs_at_moto, "dlq"), make_queue(sqs_at_moto, "ingest")
+    send(sqs_at_moto, dlq, ["a", "b", "c"], delay_seconds=2)  # counted as delayed, not yet visible
+
+    code, out, err = run_cli("redrive", "--dlq", dlq, "--to", ingest)  # the default long poll: 5 s
+
+    assert code == 0, err
+    assert "moved 3 messages" in out
+    assert sorted(message["Body"] for message in drain(sqs_at_moto, ingest)) == ["a", "b", "c"]
+
+
+def test_redrive_copies_at_most_rate_messages_a_second(sqs_at_moto: EmbeddedAws) -> None:
+    dlq, ingest = make_queue(sqs_at_moto, "dlq"), make_queue(sqs_at_moto, "ingest")
+    send(sqs_at_moto, dlq, ["a", "b", "c", "d"])
+
+    code, out, err = run_cli("redrive", "--dlq", dlq, "--to", ingest, "--rate", "4", "--wait-seconds", "1")
+
+    assert code == 0, err
+    assert "moved 4 messages" in out
+    sent_at = sorted(int(message["Attributes"]["SentTimestamp"]) for message in drain(sqs_at_moto, ingest))
+    assert len(sent_at) == 4
+    assert all(later - earlier >= 240 for earlier, later in itertools.pairwise(sent_at))
+
+
+def test_redrive_passes_the_rate_to_the_message_move_task() -> None:
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    dlq, ingest = (
+        "https://sqs.us-east-1.amazonaws.com/123456789012/dlq",
+        "https://sqs.us-east-1.amazonaws.com/123456789012/in",
+    )
+    with Stubber(sqs) as stub:
+        for url in (dlq, ingest):
+            stub.add_response(
+                "get_queue_attributes",
+                {"Attributes": {"QueueArn": f"arn:aws:sqs:us-east-1:123456789012:{url.rsplit('/', 1)[1]}"}},
+                {"QueueUrl": url, "AttributeNames": ["QueueArn"]},
+            )
+        stub.add_response(
+            "start_message_move_task",
+            {"TaskHandle": "handle-1"},
+            {
+                "SourceArn": "arn:aws:sqs:us-east-1:123456789012:dlq",
+                "DestinationArn": "arn:aws:sqs:us-east-1:123456789012:in",
+                "MaxNumberOfMessagesPerSecond": 2,
+            },
+        )
+
+        result = redrive(sqs, dlq, ingest, options=CopyOptions(rate=2))
+
+        stub.assert_no_pending_responses()
+    assert result.method == MOVE_TASK
+    assert result.task_handle == "handle-1"
+
+
+def test_redrive_does_not_move_an_event_again_when_it_is_dead_lettered_again(
+    sqs_at_moto: EmbeddedAws,
+) -> None:
+    dlq, ingest = make_queue(sqs_at_moto, "dlq"), make_queue(sqs_at_moto, "ingest")
+    send(sqs_at_moto, dlq, ["a", "b", "c"])
+    moves: list[int] = []
+
+    def function_dead_letters_it_again(count: int) -> None:  # the fix did not work
+        moves.append(count)
+        assert count <= 3, "moved the same events again: the redrive would never end"
+        (message,) = drain(sqs_at_moto, ingest)
+        send(sqs_at_moto, dlq, [message["Body"]])
+
+    result = redrive(
+        sqs_at_moto.sqs(),
+        dlq,
+        ingest,
+        copy=True,
+        options=CopyOptions(wait_seconds=1),
+        on_moved=function_dead_letters_it_again,
+    )
+
+    assert (result.moved, result.returned, result.left) == (3, 3, None)
+    assert sorted(message["Body"] for message in drain(sqs_at_moto, dlq)) == ["a", "b", "c"]  # visible again
+
+
+def test_redrive_rejects_a_rate_it_cannot_keep(sqs_at_moto: EmbeddedAws) -> None:
+    dlq, ingest = make_queue(sqs_at_moto, "dlq"), make_queue(sqs_at_moto, "ingest")
+
+    result = run_cli_process("redrive", "--dlq", dlq, "--to", ingest, "--rate", "0")
+
+    assert result.returncode == 2
+    assert "argument --rate: 0 is not from 1 to 500" in result.stderr
 
 
 # --- emulator -----------------------------------------------------------------------------------------
