@@ -47,7 +47,8 @@ typecheck: $(STAMP)  ## mypy, strict
 lambda-deps: $(STAMP)  ## the function's pinned wheels for Lambda's platform, cached under build/
 	$(PY) -m infra.bundling
 
-test: lint typecheck lambda-deps  ## install everything, then ruff, mypy and the whole pytest suite
+test: lint typecheck lambda-deps  ## install everything, then ruff, mypy, the shipped mapping's cases and the whole pytest suite
+	$(PY) -m local test --mapping lambda/mapping.json tests/mapping_cases
 	$(BIN)/pytest
 
 unit: $(STAMP)  ## only the pure unit tests
@@ -56,10 +57,11 @@ unit: $(STAMP)  ## only the pure unit tests
 demo: $(STAMP)  ## the whole pipeline offline (moto + Connect emulator): every sample in events/, twice
 	$(PY) -m local demo
 
-synth: $(STAMP) $(NODE_STAMP)  ## offline CDK synth with example ids: template + cdk-nag report in cdk.out/
+synth: $(STAMP) $(NODE_STAMP)  ## offline CDK synth with example ids: template + cdk-nag report in cdk.out/, then cfn-lint
 	AWS_EC2_METADATA_DISABLED=true npx --no-install cdk synth --quiet --no-notices \
 		-c connectInstanceId=$(CONNECT_INSTANCE_ID) -c contactFlowId=aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee $(CDK_CONTEXT)
-	@echo "cdk.out/: $$(ls cdk.out/*.template.json) and cdk.out/cdk-nag-report.json"
+	$(BIN)/cfn-lint --config-file .cfnlintrc
+	@echo "cdk.out/: $$(ls cdk.out/*.template.json) (cfn-lint: clean) and cdk.out/cdk-nag-report.json"
 
 deploy: $(STAMP) $(NODE_STAMP)  ## cdk deploy: make deploy CDK_CONTEXT="-c connectInstanceId=... -c contactFlowId=..."
 	npx --no-install cdk deploy $(CDK_CONTEXT)

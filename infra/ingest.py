@@ -1,4 +1,4 @@
-"""Where events wait: the ingest queues, their dead-letter queues, and the event bus rule.
+"""Where events wait: the ingest queues, their dead-letter queues, and the event bus rules.
 
 - Standard ingest queue, always: where the bus rule delivers (the full event as the body) and where
   producers send raw payloads. SQS-managed SSE, TLS enforced, a redrive policy to its DLQ.
@@ -13,7 +13,7 @@
   ingest queues' redrive policy sits a few receives above that, a backstop for crashes and timeouts.
 - Sizes: the DLQs take SQS's largest message; the ingest queues take that minus the room the function's
   dead-letter attributes need, so a message that entered can always be dead-lettered.
-- Who may send (resource policy): the bus rule (``aws:SourceArn``) to the standard queue and its DLQ, and
+- Who may send (resource policy): the bus rules (``aws:SourceArn``) to the standard queue and its DLQ, and
   the listed ``producerPrincipals`` to every ingest queue. As for any SQS queue, principals of the
   queue's own account whose IAM policies allow ``sqs:SendMessage`` on it may send too (within an account,
   an identity policy alone is enough); only plain HTTP is denied to everyone.
@@ -38,6 +38,7 @@ from constructs import Construct
 from infra.stack_values import (
     BUS_DELIVERY_MAX_EVENT_AGE,
     BUS_DELIVERY_RETRY_ATTEMPTS,
+    BUS_RULE_DESCRIPTION,
     DEAD_LETTER_MAX_MESSAGE_SIZE_BYTES,
     DLQ_RETENTION,
     INGEST_MAX_MESSAGE_SIZE_BYTES,
@@ -175,9 +176,10 @@ class IngestQueues(Construct):
         return [lane.dead_letter_queue for lane in self.lanes]
 
 
-class BusRule(Construct):
-    """The EventBridge rule that forwards the events some mapping rule could match to the standard
-    ingest queue (always the standard one: see the module's docstring)."""
+class BusRules(Construct):
+    """The EventBridge rules that forward the events some mapping rule could match to the standard
+    ingest queue (always the standard one: see the module's docstring), one per pattern of the plan
+    (``infra.event_pattern.plan_bus_rules``): as many as EventBridge's pattern size limit requires."""
 
     def __init__(
         self,
@@ -185,16 +187,49 @@ class BusRule(Construct):
         construct_id: str,
         *,
         bus: events.IEventBus,
-        event_pattern: dict[str, Any],
+        event_patterns: Sequence[dict[str, Any]],
         queues: IngestQueues,
     ) -> None:
         super().__init__(scope, construct_id)
-        # L1 on purpose: the L2 EventPattern cannot express "$or", and the pattern must be exactly
-        # what bus_event_pattern() derived (the offline runtime provisions the same one).
-        self.rule = events.CfnRule(
+        # L1 on purpose: the L2 EventPattern cannot express "$or", and each pattern must be exactly what
+        # plan_bus_rules() derived (the offline runtime provisions the same ones). The first rule keeps
+        # the construct path of the single rule this stack used to create, so its logical id is stable.
+        self.rules = [
+            self._rule(
+                "Resource" if index == 0 else f"Resource{index + 1}",
+                bus=bus,
+                event_pattern=pattern,
+                queues=queues,
+                position=(index + 1, len(event_patterns)),
+            )
+            for index, pattern in enumerate(event_patterns)
+        ]
+        for queue in (queues.queue, queues.dead_letter_queue):
+            queue.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="AllowBusRuleToSend",
+                    principals=[iam.ServicePrincipal(EVENTS_PRINCIPAL)],
+                    actions=["sqs:SendMessage"],
+                    resources=[queue.queue_arn],
+                    conditions={"ArnEquals": {"aws:SourceArn": self._source_arns()}},
+                )
+            )
+
+    def _rule(
+        self,
+        construct_id: str,
+        *,
+        bus: events.IEventBus,
+        event_pattern: dict[str, Any],
+        queues: IngestQueues,
+        position: tuple[int, int],
+    ) -> events.CfnRule:
+        number, total = position
+        suffix = "" if total == 1 else f" ({number} of {total})"
+        return events.CfnRule(
             self,
-            "Resource",
-            description="Forwards the events the Task Creator mapping rules can match to the ingest queue",
+            construct_id,
+            description=f"{BUS_RULE_DESCRIPTION}{suffix}",
             event_bus_name=bus.event_bus_name,
             event_pattern=event_pattern,
             state="ENABLED",
@@ -212,20 +247,14 @@ class BusRule(Construct):
                 )
             ],
         )
-        for queue in (queues.queue, queues.dead_letter_queue):
-            queue.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid="AllowBusRuleToSend",
-                    principals=[iam.ServicePrincipal(EVENTS_PRINCIPAL)],
-                    actions=["sqs:SendMessage"],
-                    resources=[queue.queue_arn],
-                    conditions={"ArnEquals": {"aws:SourceArn": self.rule.attr_arn}},
-                )
-            )
+
+    def _source_arns(self) -> str | list[str]:
+        arns = self.rule_arns
+        return arns[0] if len(arns) == 1 else arns
 
     @property
-    def rule_arn(self) -> str:
-        return self.rule.attr_arn
+    def rule_arns(self) -> list[str]:
+        return [rule.attr_arn for rule in self.rules]
 
 
 def _duration(value: timedelta) -> Duration:

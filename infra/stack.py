@@ -14,10 +14,10 @@ from constructs import Construct
 from infra.acknowledgements import DesignFindings, acknowledge_design_findings
 from infra.config import DeploymentConfigError, TaskCreatorConfig
 from infra.connect_permissions import ConnectGrant, PermissionProblem, start_task_grant
-from infra.event_pattern import bus_event_pattern, unconstrained_rules
+from infra.event_pattern import BusRulePlan, plan_bus_rules, unconstrained_rules
 from infra.function import TaskCreatorFunction
 from infra.function_settings import check_function_settings
-from infra.ingest import BusRule, IngestQueues
+from infra.ingest import BusRules, IngestQueues
 from infra.ledger import IdempotencyLedger
 from infra.mapping_source import has_placeholder, load_deployment_mapping
 from infra.monitoring import MetricSource, Monitoring
@@ -47,7 +47,7 @@ class TaskCreatorStack(Stack):
         check_function_settings(config)
         self.config = config
         self.connect_grant = _connect_grant(config, mapping)
-        self.event_pattern = bus_event_pattern(mapping)
+        self.bus_rule_plan = _bus_rule_plan(config, mapping)
         self.function_timeout_seconds = function_timeout_seconds(config, rule_count=len(mapping.rules))
         self.queues = IngestQueues(
             self,
@@ -67,10 +67,11 @@ class TaskCreatorStack(Stack):
             if config.create_event_bus
             else events.EventBus.from_event_bus_name(self, "EventBus", config.event_bus_name)
         )
-        self.bus_rule = BusRule(
-            self, "BusRule", bus=self.bus, event_pattern=self.event_pattern, queues=self.queues
+        self.bus_rules = BusRules(
+            self, "BusRule", bus=self.bus, event_patterns=self.bus_rule_plan.patterns, queues=self.queues
         )
         self._warn_about_unconstrained_rules(mapping)
+        self._warn_about_overlapping_bus_rules()
         self.ledger = IdempotencyLedger(self, "Ledger") if config.idempotency else None
         self.task_function = TaskCreatorFunction(
             self,
@@ -106,11 +107,21 @@ class TaskCreatorStack(Stack):
 
     def _warn_about_unconstrained_rules(self, mapping: TaskMapping) -> None:
         for rule_name in unconstrained_rules(mapping):
-            Annotations.of(self.bus_rule).add_warning_v2(
+            Annotations.of(self.bus_rules).add_warning_v2(
                 "TaskCreator:UnconstrainedRule",
-                f"mapping rule {rule_name!r} constrains neither source nor detail-type: the bus rule "
-                f"forwards every event on bus {self.config.event_bus_name!r}; the function handles those no "
-                "rule matches as the mapping's 'unmatched' setting says",
+                f"mapping rule {rule_name!r} constrains neither source nor detail-type: the bus rules "
+                f"forward every event on bus {self.config.event_bus_name!r} but Amazon Connect's (the "
+                "function's own); the function handles those no rule matches as the mapping's 'unmatched' "
+                "setting says",
+            )
+
+    def _warn_about_overlapping_bus_rules(self) -> None:
+        if self.bus_rule_plan.overlapping:
+            Annotations.of(self.bus_rules).add_warning_v2(
+                "TaskCreator:OverlappingBusRules",
+                f"the mapping needs {len(self.bus_rule_plan.patterns)} bus rules and some events can match "
+                "two of them: EventBridge delivers such an event once per rule, and the function's "
+                "ClientToken makes the second delivery a duplicate (no second task)",
             )
 
     def _outputs(self) -> None:
@@ -127,6 +138,14 @@ class TaskCreatorStack(Stack):
         CfnOutput(self, "AlarmTopicArn", value=self.monitoring.topic.topic_arn)
         if self.ledger is not None:
             CfnOutput(self, "LedgerTableName", value=self.ledger.table.table_name)
+
+
+def _bus_rule_plan(config: TaskCreatorConfig, mapping: TaskMapping) -> BusRulePlan:
+    """The bus rules the mapping needs; DeploymentConfigError, one line per problem, when they cannot fit."""
+    plan = plan_bus_rules(mapping)
+    if plan.problems:
+        raise DeploymentConfigError([f"mappingFile {config.mapping_file}: {each}" for each in plan.problems])
+    return plan
 
 
 def _connect_grant(config: TaskCreatorConfig, mapping: TaskMapping) -> ConnectGrant:

@@ -38,6 +38,7 @@ IDEMPOTENCY_EXPIRY = DLQ_RETENTION + REPLAY_MARGIN
 DEAD_LETTER_AGE_ALARM = DLQ_RETENTION - REPLAY_MARGIN
 BUS_DELIVERY_RETRY_ATTEMPTS = 185  # EventBridge's maximum: keep trying for the whole event age
 BUS_DELIVERY_MAX_EVENT_AGE = timedelta(hours=24)
+BUS_RULE_DESCRIPTION = "Forwards the events the Task Creator mapping rules can match to the ingest queue"
 # The function dead-letters a record itself, with ErrorType RetriesExhausted and its last error, when it
 # fails transiently on its MAX_RECEIVE_COUNT-th receive (the attempt budget, context key maxReceiveCount).
 # The ingest queues' redrive policy moves a message only this many receives later: a backstop for the

@@ -1,11 +1,12 @@
 """The CDK stack's topology, provisioned on embedded AWS from the same configuration and mapping file.
 
 What ``infra/`` deploys, resource by resource: the bus (created only when ``createEventBus``), the bus
-rule with the pattern ``bus_event_pattern(mapping)`` targeting the standard ingest queue (always: no
-fixed message group anywhere), the standard ingest queue and its DLQ, with ``fifo`` also the FIFO
-ingest queue and its FIFO DLQ (for producers' own message groups), each ingest queue's redrive policy
-(its DLQ after the function's attempt budget plus the backstop), the queues' sizes, and the ledger
-table (Powertools schema: partition key ``id``, TTL attribute ``expiration``). Names, numbers and the
+rules with the patterns ``plan_bus_rules(mapping)`` derives (as many as EventBridge's pattern size
+limit requires), each targeting the standard ingest queue (always: no fixed message group anywhere),
+the standard ingest queue and its DLQ, with ``fifo`` also the FIFO ingest queue and its FIFO DLQ (for
+producers' own message groups), each ingest queue's redrive policy (its DLQ after the function's
+attempt budget plus the backstop), the queues' sizes, and the ledger table (Powertools schema:
+partition key ``id``, TTL attribute ``expiration``). Names, numbers and the
 ledger schema come from ``infra.stack_values``, which the stack's constructs read too; so does the
 function's timeout, derived from the same configuration and the mapping's rule count.
 """
@@ -17,10 +18,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.config import TaskCreatorConfig
-from infra.event_pattern import PatternMapping, bus_event_pattern
+from infra.event_pattern import BusRuleError, PatternMapping, plan_bus_rules
 from infra.stack_values import (
     BUS_DELIVERY_MAX_EVENT_AGE,
     BUS_DELIVERY_RETRY_ATTEMPTS,
+    BUS_RULE_DESCRIPTION,
     DEAD_LETTER_MAX_MESSAGE_SIZE_BYTES,
     DLQ_RETENTION,
     INGEST_MAX_MESSAGE_SIZE_BYTES,
@@ -57,13 +59,21 @@ class IngestLaneRef:
 
 
 @dataclass(frozen=True)
+class BusRuleRef:
+    """One bus rule: its name and its event pattern."""
+
+    name: str
+    event_pattern: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Topology:
     """Where one deployment's resources are on embedded AWS."""
 
     config: TaskCreatorConfig
     event_bus_name: str
-    rule_name: str
-    event_pattern: dict[str, Any]
+    bus_rules: tuple[BusRuleRef, ...]  # every one targets the standard ingest queue
+    event_pattern: dict[str, Any]  # what the bus rules forward together, as one pattern (for previews)
     ingest_queue: QueueRef  # the standard one: the bus rule's target
     dead_letter_queue: QueueRef  # the standard one: also the bus target's DLQ
     fifo_ingest_queue: QueueRef | None  # only with fifo: producers' own message groups
@@ -72,6 +82,11 @@ class Topology:
     function_timeout_seconds: int
     visibility_timeout_seconds: int
     redrive_max_receive_count: int
+
+    @property
+    def rule_name(self) -> str:
+        """The first bus rule's name (the only one, unless the mapping needs several)."""
+        return self.bus_rules[0].name
 
     @property
     def lanes(self) -> list[IngestLaneRef]:
@@ -94,7 +109,11 @@ def provision_topology(
     visibility_timeout_seconds: int | None = None,
 ) -> Topology:
     """Create the stack's resources for ``config``; ``visibility_timeout_seconds`` overrides the stack's
-    (tests use 1 s so that a failed record comes back quickly)."""
+    (tests use 1 s so that a failed record comes back quickly). BusRuleError, as synth refuses it, for a
+    mapping whose bus rules cannot be deployed."""
+    plan = plan_bus_rules(mapping)
+    if plan.problems:
+        raise BusRuleError(plan.problems)
     prefix = config.stack_name
     names = QueueNames.for_stack(prefix, fifo=config.fifo)
     timeout = function_timeout_seconds(config, rule_count=len(mapping.rules))
@@ -115,21 +134,19 @@ def provision_topology(
             visibility=visibility,
             redrive_after=redrive_after,
         )
-    rule_name = f"{prefix}-bus-rule"
-    event_pattern = bus_event_pattern(mapping)
-    _create_bus_rule(
-        aws,
-        config,
-        rule_name,
-        event_pattern,
-        target=standard.queue,
-        dead_letters=standard.dead_letter_queue,
+    if config.create_event_bus:
+        aws.events().create_event_bus(Name=config.event_bus_name)
+    bus_rules = tuple(
+        BusRuleRef(name=f"{prefix}-bus-rule" + (f"-{index + 1}" if index else ""), event_pattern=pattern)
+        for index, pattern in enumerate(plan.patterns)
     )
+    for rule in bus_rules:
+        _create_bus_rule(aws, config, rule, target=standard.queue, dead_letters=standard.dead_letter_queue)
     return Topology(
         config=config,
         event_bus_name=config.event_bus_name,
-        rule_name=rule_name,
-        event_pattern=event_pattern,
+        bus_rules=bus_rules,
+        event_pattern=plan.union,
         ingest_queue=standard.queue,
         dead_letter_queue=standard.dead_letter_queue,
         fifo_ingest_queue=fifo_lane.queue if fifo_lane else None,
@@ -209,21 +226,18 @@ def _queue_arn(name: str) -> str:
 def _create_bus_rule(
     aws: EmbeddedAws,
     config: TaskCreatorConfig,
-    rule_name: str,
-    event_pattern: dict[str, Any],
+    rule: BusRuleRef,
     *,
     target: QueueRef,
     dead_letters: QueueRef,
 ) -> None:
     events = aws.events()
-    if config.create_event_bus:
-        events.create_event_bus(Name=config.event_bus_name)
     events.put_rule(
-        Name=rule_name,
+        Name=rule.name,
         EventBusName=config.event_bus_name,
-        EventPattern=json.dumps(event_pattern),
+        EventPattern=json.dumps(rule.event_pattern),
         State="ENABLED",
-        Description="Forwards the events the Task Creator mapping rules can match to the ingest queue",
+        Description=BUS_RULE_DESCRIPTION,
     )
     rule_target: dict[str, Any] = {
         "Id": "IngestQueue",
@@ -234,7 +248,7 @@ def _create_bus_rule(
             "MaximumEventAgeInSeconds": whole_seconds(BUS_DELIVERY_MAX_EVENT_AGE),
         },
     }
-    events.put_targets(Rule=rule_name, EventBusName=config.event_bus_name, Targets=[rule_target])  # type: ignore[list-item]
+    events.put_targets(Rule=rule.name, EventBusName=config.event_bus_name, Targets=[rule_target])  # type: ignore[list-item]
 
 
 def _create_ledger_table(aws: EmbeddedAws, name: str) -> str:

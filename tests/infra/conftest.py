@@ -14,6 +14,7 @@ import pytest
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
 
+from tests.infra.generated_mappings import write_generated_mapping
 from tests.infra.synthesis import (
     ALARM_EMAIL,
     BASE_CONTEXT,
@@ -71,3 +72,16 @@ def fifo_app(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedApp:
         "tokenNamespace": "orders-prod",
     }
     return synthesize_app(context, tmp_path_factory.mktemp("fifo-app"))
+
+
+@pytest.fixture(scope="session")
+def generated_mapping_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated 200-rule mapping (tests/infra/generated_mappings.py): more than one bus rule's worth."""
+    return write_generated_mapping(tmp_path_factory.mktemp("generated-mapping"), 200)
+
+
+@pytest.fixture(scope="session")
+def generated_app(tmp_path_factory: pytest.TempPathFactory, generated_mapping_file: Path) -> SynthesizedApp:
+    """The stack on the generated 200-rule mapping, with fifo (both queue pairs)."""
+    context = {**BASE_CONTEXT, **SKIP_BUNDLING, "mappingFile": str(generated_mapping_file), "fifo": "true"}
+    return synthesize_app(context, tmp_path_factory.mktemp("generated-app"))

@@ -185,10 +185,8 @@ def test_bus_rule_pattern_is_derived_from_the_mapping_rules(selectors_app: Synth
     assert rule["Properties"]["EventPattern"] == {
         "$or": [
             {"source": ["acme.orders"], "detail-type": ["OrderDelayed"]},
-            {"source": [{"prefix": "acme.billing"}]},
-            {"detail-type": ["CallbackRequested"]},
-            {"source": ["acme.routing"]},
-            {"detail-type": ["RouteRequested"]},
+            {"source": [{"prefix": "acme.billing"}, "acme.routing"]},
+            {"detail-type": ["CallbackRequested", "RouteRequested"]},
         ]
     }
     assert rule["Properties"]["EventBusName"] == "default"

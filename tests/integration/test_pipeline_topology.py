@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 
-from infra.event_pattern import bus_event_pattern
+import pytest
+
+from infra.event_pattern import BusRuleError, bus_event_pattern, plan_bus_rules
 from infra.stack_values import (
     BUS_DELIVERY_MAX_EVENT_AGE,
     BUS_DELIVERY_RETRY_ATTEMPTS,
@@ -26,8 +29,10 @@ from local.connect_emulator import ConnectEmulator
 from local.pipeline import LocalPipeline, PipelineOptions, offline_function_environment
 from local.topology import provision_topology
 from task_creator.backoff import BASE_DELAY_SECONDS, MAX_DELAY_SECONDS
+from task_creator.mapping.patterns import EventPattern
 from task_creator.mapping.rules import load_mapping
 from task_creator.settings import Settings
+from tests.infra.generated_mappings import generated_mapping, sample_events, write_generated_mapping
 from tests.integration.pipeline_support import deployment_config
 from tests.support import SHIPPED_MAPPING_FILE
 
@@ -62,8 +67,10 @@ def test_standard_deployment_has_the_stacks_queues_rule_and_ledger(embedded_aws:
     assert dlq["MessageRetentionPeriod"] == str(whole_seconds(DLQ_RETENTION))
     assert dlq["MaximumMessageSize"] == str(DEAD_LETTER_MAX_MESSAGE_SIZE_BYTES)
     assert (topology.fifo_ingest_queue, topology.fifo_dead_letter_queue) == (None, None)
+    (only_rule,) = topology.bus_rules
+    assert only_rule.name == topology.rule_name == "TaskCreator-bus-rule"
     rule = events.describe_rule(Name=topology.rule_name, EventBusName="default")
-    assert json.loads(rule["EventPattern"]) == bus_event_pattern(mapping)
+    assert json.loads(rule["EventPattern"]) == bus_event_pattern(mapping) == topology.event_pattern
     (target,) = events.list_targets_by_rule(Rule=topology.rule_name, EventBusName="default")["Targets"]
     assert target["Arn"] == topology.ingest_queue.arn
     assert target["RetryPolicy"] == {
@@ -199,3 +206,77 @@ def test_without_backoff_options_the_function_keeps_its_own_backoff(embedded_aws
         BASE_DELAY_SECONDS,
         MAX_DELAY_SECONDS,
     )
+
+
+def test_a_mapping_too_large_for_one_rule_gets_the_stacks_bus_rules(
+    embedded_aws: EmbeddedAws, tmp_path: Path
+) -> None:
+    mapping = load_mapping(write_generated_mapping(tmp_path, 200))
+    plan = plan_bus_rules(mapping)
+
+    topology = provision_topology(embedded_aws, deployment_config(), mapping)
+
+    events = embedded_aws.events()
+    assert len(topology.bus_rules) == len(plan.patterns) > 1
+    assert [rule.name for rule in topology.bus_rules] == [
+        "TaskCreator-bus-rule",
+        *(f"TaskCreator-bus-rule-{index}" for index in range(2, len(plan.patterns) + 1)),
+    ]
+    for rule, pattern in zip(topology.bus_rules, plan.patterns, strict=True):
+        described = events.describe_rule(Name=rule.name, EventBusName="default")
+        assert json.loads(described["EventPattern"]) == pattern == rule.event_pattern
+        (target,) = events.list_targets_by_rule(Rule=rule.name, EventBusName="default")["Targets"]
+        assert (target["Arn"], target["DeadLetterConfig"]) == (
+            topology.ingest_queue.arn,
+            {"Arn": topology.dead_letter_queue.arn},
+        )
+    assert topology.event_pattern == plan.union
+
+
+def test_events_reach_the_ingest_queue_once_per_matching_bus_rule(
+    embedded_aws: EmbeddedAws, tmp_path: Path
+) -> None:
+    mapping = load_mapping(write_generated_mapping(tmp_path, 200))
+    topology = provision_topology(embedded_aws, deployment_config(), mapping)
+    rules = [EventPattern.compile(rule.event_pattern) for rule in topology.bus_rules]
+    events = sample_events(generated_mapping(200))[::5]
+    expected = {}
+    for index, event in enumerate(events):
+        event["detail"] = {**event["detail"], "sample": index}
+        expected[index] = sum(rule.matches(event) for rule in rules)
+        embedded_aws.events().put_events(
+            Entries=[
+                {
+                    "Source": event["source"],
+                    "DetailType": event["detail-type"],
+                    "Detail": json.dumps(event["detail"]),
+                    "EventBusName": "default",
+                }
+            ]
+        )
+
+    arrived: dict[int, int] = dict.fromkeys(expected, 0)
+    sqs = embedded_aws.sqs()
+    while messages := sqs.receive_message(
+        QueueUrl=topology.ingest_queue.url, MaxNumberOfMessages=10, WaitTimeSeconds=0
+    ).get("Messages", []):
+        for message in messages:
+            arrived[json.loads(message["Body"])["detail"]["sample"]] += 1
+            sqs.delete_message(QueueUrl=topology.ingest_queue.url, ReceiptHandle=message["ReceiptHandle"])
+
+    assert arrived == expected
+    assert 0 < sum(expected.values()) < len(events)
+
+
+def test_a_mapping_the_stack_refuses_is_not_provisioned_either(
+    embedded_aws: EmbeddedAws, tmp_path: Path
+) -> None:
+    document = json.loads(SHIPPED_MAPPING_FILE.read_text(encoding="utf-8"))
+    document["rules"][0]["match"] = {"source": [{"prefix": "aws."}]}
+    refused = tmp_path / "refused.mapping.json"
+    refused.write_text(json.dumps(document), encoding="utf-8")
+
+    with pytest.raises(BusRuleError, match=r"mapping rule 'order-delayed': it matches the events"):
+        provision_topology(embedded_aws, deployment_config(), load_mapping(refused))
+
+    assert embedded_aws.events().list_rules(EventBusName="default")["Rules"] == []
