@@ -15,7 +15,8 @@ import io
 import sys
 from pathlib import Path
 
-from tests.integration.chaos_support import ChaosReport, run_chaos
+from tests.integration.chaos_report import ChaosReport
+from tests.integration.chaos_support import run_chaos
 
 DEFAULT_EVENTS = 2_000
 DEFAULT_SEED = 7

@@ -13,7 +13,8 @@ from dataclasses import replace
 import pytest
 
 from local.aws import EmbeddedAws
-from tests.integration.chaos_support import ChaosReport, run_chaos
+from tests.integration.chaos_report import ChaosReport
+from tests.integration.chaos_support import run_chaos
 
 CHAOS_EVENTS = 300
 CHAOS_SEED = 20261123

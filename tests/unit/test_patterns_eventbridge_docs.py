@@ -20,7 +20,7 @@ import pytest
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]  # dev-only, no stubs pinned
 
 from task_creator.errors import MappingFileError
-from task_creator.mapping.pattern_filters import (
+from task_creator.mapping.pattern_wildcards import (
     WILDCARD_COMPLEXITY_LIMIT,
     wildcard_complexity,
     wildcard_shape,

@@ -11,7 +11,7 @@ from typing import Any
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from task_creator.mapping.pattern_filters import wildcard_complexity, wildcard_shape
+from task_creator.mapping.pattern_wildcards import wildcard_complexity, wildcard_shape
 from task_creator.mapping.patterns import EventPattern, validate_pattern
 
 MODEST = settings(max_examples=100, deadline=None)

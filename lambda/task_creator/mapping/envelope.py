@@ -25,7 +25,7 @@ from typing import Any
 
 from task_creator.errors import MalformedEvent
 from task_creator.mapping.limits import NOT_UNICODE, is_valid_unicode
-from task_creator.mapping.pattern_filters import json_type
+from task_creator.mapping.pattern_values import json_type
 
 RAW_DEFAULT_SOURCE = "sqs"
 RAW_DEFAULT_DETAIL_TYPE = ""

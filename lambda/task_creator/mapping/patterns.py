@@ -15,7 +15,8 @@ from different elements of the same array. Values compare by JSON type: strings 
 numbers, ``true`` is not ``1``, ``null`` only equals ``null``; numbers compare by value (``5``
 equals ``5.0``).
 
-This module compiles the structure (objects, ``$or``, leaf arrays) and matches it; the filter
+This module validates and compiles the structure (objects, ``$or``, leaf arrays) into a tree per
+sub-pattern, which :mod:`task_creator.mapping.pattern_matching` walks over an event; the filter
 objects inside a leaf array (prefix, suffix, equals-ignore-case, wildcard, numeric, cidr,
 anything-but, exists) are compiled by :mod:`task_creator.mapping.pattern_filters`.
 """
@@ -28,19 +29,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from task_creator.mapping.pattern_filters import (
-    OR_RESERVED_NAMES,
-    WILDCARD_COMPLEXITY_LIMIT,
+from task_creator.mapping.pattern_filters import OR_RESERVED_NAMES, compile_filter
+from task_creator.mapping.pattern_matching import PatternLeaf, PatternNode, event_matches
+from task_creator.mapping.pattern_numbers import parse_json_float
+from task_creator.mapping.pattern_values import (
     ExactKey,
     ValueTest,
     WildcardShape,
-    compile_filter,
     exact_key,
     is_number,
     json_type,
-    parse_json_float,
-    wildcard_complexity,
 )
+from task_creator.mapping.pattern_wildcards import WILDCARD_COMPLEXITY_LIMIT, wildcard_complexity
 
 __all__ = ["EventPattern", "PatternError", "parse_json_float", "validate_pattern"]
 
@@ -48,9 +48,6 @@ ROOT_PATH: Final = "(root)"
 OR_KEY: Final = "$or"
 # This matcher's own bound (EventBridge documents none): every $or multiplies the sub-patterns.
 MAX_SUB_PATTERNS: Final = 1000
-
-_ABSENT: Final = object()
-_NO_FIELDS: Final[Mapping[str, Any]] = {}
 
 FieldPath = tuple[str, ...]
 
@@ -75,7 +72,7 @@ class EventPattern:
     """A compiled, immutable event pattern. Build it with :meth:`compile` or :meth:`from_json`."""
 
     source_json: str
-    _sub_patterns: tuple[_Node, ...] = field(repr=False, compare=False)
+    _sub_patterns: tuple[PatternNode, ...] = field(repr=False, compare=False)
 
     @classmethod
     def compile(cls, pattern: Mapping[str, Any]) -> EventPattern:
@@ -97,8 +94,7 @@ class EventPattern:
 
     def matches(self, event: Mapping[str, Any]) -> bool:
         """True when ``event`` (an EventBridge envelope, or any JSON object) satisfies the pattern."""
-        views: _Views = {}
-        return any(_object_matches(node, event, views) for node in self._sub_patterns)
+        return event_matches(self._sub_patterns, event)
 
     @property
     def source(self) -> dict[str, Any]:
@@ -107,176 +103,13 @@ class EventPattern:
         return copied
 
 
-# --- matchers: built by the compiler below; matching never re-validates ---------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Leaf:
-    """One field's value array: literal values, filter tests and ``exists`` flags, any of which may match."""
-
-    json_path: str
-    exact: frozenset[ExactKey]
-    tests: tuple[ValueTest, ...]
-    when_present: bool
-    when_absent: bool
-    wildcards: tuple[WildcardShape, ...]
-
-    def matches(self, values: list[object]) -> bool:
-        if not values:
-            return self.when_absent
-        return self.when_present or any(self._matches_value(value) for value in values)
-
-    def _matches_value(self, value: object) -> bool:
-        return exact_key(value) in self.exact or any(test(value) for test in self.tests)
-
-
-@dataclass(frozen=True, slots=True)
-class _Node:
-    """A step of a flattened field name: the leaf ending here (if any) and the steps below."""
-
-    leaf: _Leaf | None
-    children: tuple[tuple[str, _Node], ...]
-
-
-# id(event object or _Deferred) -> (it, kept alive while cached; its view, or its merged value)
-_Views = dict[int, tuple[object, Any]]
-
-
-def _object_matches(node: _Node, event_object: Mapping[str, Any], views: _Views) -> bool:
-    fields = _view(event_object, views)
-    return all(_value_matches(child, _field(fields, step, views), views) for step, child in node.children)
-
-
-def _field(fields: Mapping[str, Any], step: str, views: _Views) -> object:
-    value = fields.get(step, _ABSENT)
-    return _resolved(value, views) if isinstance(value, _Deferred) else value
-
-
-def _value_matches(node: _Node, value: object, views: _Views) -> bool:
-    if node.leaf is not None and not node.leaf.matches(_leaf_values(value)):
-        return False
-    if not node.children:
-        return True
-    return any(_object_matches(node, candidate, views) for candidate in _object_candidates(value))
-
-
-def _leaf_values(value: object) -> list[object]:
-    """The scalar values at a field: none when absent or an object; array elements, flattened."""
-    if value is _ABSENT or isinstance(value, Mapping):
-        return []
-    if not isinstance(value, list):
-        return [value]
-    return [leaf for element in value for leaf in _leaf_values(element)]
-
-
-def _object_candidates(value: object) -> list[Mapping[str, Any]]:
-    """The objects a nested pattern is tried against; anything that is not an object has no fields."""
-    if isinstance(value, Mapping):
-        return [value]
-    if not isinstance(value, list):
-        return [_NO_FIELDS]
-    candidates = [candidate for element in value for candidate in _object_candidates(element)]
-    return candidates or [_NO_FIELDS]
-
-
-# --- events with dotted field names: {"a.b": 1} holds the same field as {"a": {"b": 1}} -------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Deferred:
-    """Several event values under one flattened name, merged only if the matcher goes there."""
-
-    values: tuple[object, ...]
-
-
-def _view(event_object: Mapping[str, Any], views: _Views) -> Mapping[str, Any]:
-    """``event_object`` keyed by first name steps: a dotted name is split, and what it holds merged."""
-    cached = views.get(id(event_object))
-    if cached is not None:
-        view: Mapping[str, Any] = cached[1]
-        return view
-    view = event_object
-    if _has_dotted_name(event_object):
-        found: dict[Any, list[object]] = {}
-        for key, value in event_object.items():
-            head, *rest = key.split(".") if isinstance(key, str) else (key,)
-            nested = value
-            for step in reversed(rest):
-                nested = {step: nested}
-            found.setdefault(head, []).append(nested)
-        view = {head: _deferred(values) for head, values in found.items()}
-    views[id(event_object)] = (event_object, view)
-    return view
-
-
-def _has_dotted_name(event_object: Mapping[str, Any]) -> bool:
-    try:
-        return "." in "".join(event_object)  # one C-level pass: objects can hold thousands of fields
-    except TypeError:  # a non-string key: not from JSON, but a Mapping may hold one
-        return any(isinstance(key, str) and "." in key for key in event_object)
-
-
-def _deferred(values: list[object]) -> object:
-    return values[0] if len(values) == 1 else _Deferred(tuple(values))
-
-
-def _resolved(deferred: _Deferred, views: _Views) -> object:
-    cached = views.get(id(deferred))
-    if cached is None:
-        cached = views[id(deferred)] = (deferred, _merge(deferred.values, views))
-    return cached[1]
-
-
-def _merge(values: Sequence[object], views: _Views) -> object:
-    """The event values found under one flattened name, as one value the matcher can walk.
-
-    Objects merge field by field (one level now, deeper when the matcher gets there); arrays join
-    into one. The merged object then joins each object in the array, since a field outside an array
-    is compatible with every element of it; anything else is one more array element, whose values all
-    count for a leaf.
-    """
-    fields: dict[str, list[object]] = {}
-    items: list[object] = []
-    for value in (_resolved(each, views) if isinstance(each, _Deferred) else each for each in values):
-        if isinstance(value, Mapping):
-            for key, field_value in _view(value, views).items():
-                fields.setdefault(key, []).append(field_value)
-        elif isinstance(value, list):
-            items += value
-        else:
-            items.append(value)
-    if not fields:
-        return items
-    merged = {key: _deferred(group) for key, group in fields.items()}
-    if not items:
-        return merged
-    return _spread(items, merged, views) if _holds_objects(items) else [*items, merged]
-
-
-def _holds_objects(items: list[Any]) -> bool:
-    return any(
-        isinstance(item, Mapping) or (isinstance(item, list) and _holds_objects(item)) for item in items
-    )
-
-
-def _spread(items: list[Any], extra: Mapping[str, Any], views: _Views) -> list[Any]:
-    return [
-        _spread(item, extra, views)
-        if isinstance(item, list)
-        else _merge([item, extra], views)
-        if isinstance(item, Mapping)
-        else item
-        for item in items
-    ]
-
-
 # --- compiler: one pass that validates (collecting every problem) and builds the sub-patterns -------
 
 # One sub-pattern while compiling: flattened field name -> its leaf, in document order.
-_SubPattern = dict[FieldPath, _Leaf]
+_SubPattern = dict[FieldPath, PatternLeaf]
 
 
-def _compile_root(pattern: object, problems: list[str]) -> tuple[_Node, ...] | None:
+def _compile_root(pattern: object, problems: list[str]) -> tuple[PatternNode, ...] | None:
     if not isinstance(pattern, Mapping):
         problems.append(f"{ROOT_PATH}: an event pattern must be a JSON object, got {json_type(pattern)}")
         return None
@@ -350,7 +183,7 @@ def _compile_or(
     return expanded or sub_patterns
 
 
-def _compile_leaf(values: list[Any], path: str, problems: list[str]) -> _Leaf | None:
+def _compile_leaf(values: list[Any], path: str, problems: list[str]) -> PatternLeaf | None:
     if not values:
         problems.append(f"{path}: must not be an empty array")
         return None
@@ -379,7 +212,9 @@ def _compile_leaf(values: list[Any], path: str, problems: list[str]) -> _Leaf | 
             )
     if len(problems) > before:
         return None
-    return _Leaf(path, frozenset(exact), tuple(tests), True in exists, False in exists, tuple(wildcards))
+    return PatternLeaf(
+        path, frozenset(exact), tuple(tests), True in exists, False in exists, tuple(wildcards)
+    )
 
 
 def _is_json_scalar(value: object) -> bool:
@@ -393,7 +228,7 @@ def _check_wildcard_complexity(sub_patterns: list[_SubPattern], problems: list[s
     A field's wildcards are weighed together across every ``$or`` alternative, as EventBridge does
     when the alternatives share the field's matcher (it counts each distinct wildcard once).
     """
-    leaves: dict[FieldPath, dict[int, _Leaf]] = {}
+    leaves: dict[FieldPath, dict[int, PatternLeaf]] = {}
     for sub_pattern in sub_patterns:
         for steps, leaf in sub_pattern.items():
             if leaf.wildcards:
@@ -410,14 +245,14 @@ def _check_wildcard_complexity(sub_patterns: list[_SubPattern], problems: list[s
             )
 
 
-def _trie(sub_pattern: _SubPattern) -> _Node:
+def _trie(sub_pattern: _SubPattern) -> PatternNode:
     """The sub-pattern's flattened field names as a tree of name steps."""
-    leaves: dict[FieldPath, _Leaf] = dict(sub_pattern)
+    leaves: dict[FieldPath, PatternLeaf] = dict(sub_pattern)
     return _trie_at((), leaves)
 
 
-def _trie_at(prefix: FieldPath, leaves: dict[FieldPath, _Leaf]) -> _Node:
+def _trie_at(prefix: FieldPath, leaves: dict[FieldPath, PatternLeaf]) -> PatternNode:
     depth = len(prefix)
     steps = dict.fromkeys(path[depth] for path in leaves if len(path) > depth and path[:depth] == prefix)
     children = tuple((step, _trie_at((*prefix, step), leaves)) for step in steps)
-    return _Node(leaves.get(prefix) if prefix else None, children)
+    return PatternNode(leaves.get(prefix) if prefix else None, children)
