@@ -3,6 +3,8 @@
 `EmulatorConfig` is fixed for the emulator's life (known resources, quotas Connect documents, the
 scheduling window). `FaultConfig` is the part tests and benchmarks change at runtime
 (`ConnectEmulator.set_faults`, `PUT /_emulator/faults`); its JSON form is `FaultConfig.from_json`.
+Its top-level latency, rate limit, error and lost-response rates apply to every operation;
+`FaultConfig.operations` replaces any of them for one operation (`OperationFaults`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from datetime import timedelta
 from types import MappingProxyType
 from typing import Any
 
-from local.connect_emulator.errors import LOST_RESPONSE_KINDS, MODELLED_ERRORS
+from local.connect_emulator.errors import LOST_RESPONSE_KINDS
+from local.connect_emulator.operations import EMULATED_OPERATIONS, all_operation_errors, operation_errors
 
 
 class ConfigError(ValueError):
@@ -87,14 +90,62 @@ class RateLimit:
 
 
 @dataclass(frozen=True)
+class OperationFaults:
+    """The faults of one operation. A field left None takes the top-level setting of `FaultConfig`;
+    a field given replaces it for this operation only (`error_rates={}` turns its errors off)."""
+
+    latency: Latency | None = None
+    rate_limit: RateLimit | None = None
+    error_rates: Mapping[str, float] | None = None
+    lost_response_rates: Mapping[str, float] | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("error_rates", "lost_response_rates"):
+            rates = getattr(self, name)
+            if rates is not None:
+                object.__setattr__(self, name, MappingProxyType(dict(rates)))
+
+    def to_json(self) -> dict[str, Any]:
+        """The settings given (the inherited ones are left out)."""
+        document: dict[str, Any] = {}
+        if self.latency is not None:
+            document["latency"] = _latency_to_json(self.latency)
+        if self.rate_limit is not None:
+            document["rate_limit"] = _rate_limit_to_json(self.rate_limit)
+        if self.error_rates is not None:
+            document["error_rates"] = dict(self.error_rates)
+        if self.lost_response_rates is not None:
+            document["lost_response_rates"] = dict(self.lost_response_rates)
+        return document
+
+
+@dataclass(frozen=True)
+class ResolvedFaults:
+    """What one operation meets: its own settings where it has them, the top-level ones otherwise."""
+
+    latency: Latency
+    rate_limit: RateLimit | None
+    error_rates: Mapping[str, float]
+    lost_response_rates: Mapping[str, float]
+
+
+_OPERATION_FAULT_KEYS = ("latency", "rate_limit", "error_rates", "lost_response_rates")
+
+
+@dataclass(frozen=True)
 class FaultConfig:
-    """Injected misbehaviour. `error_rates` maps a StartTaskContact error type to a probability; the
-    draws are exclusive (one uniform number per call), so the rates must add up to at most 1.
-    `lost_response_rates` maps a way of losing the answer (`LOST_RESPONSE_KINDS`) to the probability
-    that a call which created a task has its answer lost that way: the task exists and keeps its
-    ClientToken, the caller sees a 500 `InternalServiceException` or a connection closed before any
-    response byte (`ConnectionDropped`); one draw per created task, so these add up to at most 1 too.
-    `seed` makes latency, error and lost-response draws reproducible (None: seeded from the OS)."""
+    """Injected misbehaviour. `error_rates` maps an error type to a probability; the draws are exclusive
+    (one uniform number per call), so the rates must add up to at most 1. An operation meets only the
+    error types it can answer with (its model's errors and ThrottlingException): for it, the draw of
+    another type answers the call normally. `lost_response_rates` maps a way of losing the answer
+    (`LOST_RESPONSE_KINDS`) to the probability that a call which took effect (a task created, a change
+    applied) has its answer lost that way: the caller sees a 500 `InternalServiceException` or a
+    connection closed before any response byte (`ConnectionDropped`); one draw per such call, so these
+    add up to at most 1 too. `rate_limit` gives each operation a token bucket of its own, as Connect has
+    a rate quota per API. `operations` replaces any of latency, rate_limit, error_rates and
+    lost_response_rates for one operation (its error types must be ones it can answer with).
+    `active_task_quota` applies to StartTaskContact. `seed` makes latency, error and lost-response
+    draws reproducible (None: seeded from the OS); each operation has its own streams."""
 
     latency: Latency = field(default_factory=FixedLatency)
     rate_limit: RateLimit | None = None
@@ -102,9 +153,10 @@ class FaultConfig:
     lost_response_rates: Mapping[str, float] = field(default_factory=dict)
     active_task_quota: int | None = None
     seed: int | None = None
+    operations: Mapping[str, OperationFaults] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        _validate_rates("error_rates", self.error_rates, MODELLED_ERRORS, what="error type")
+        _validate_rates("error_rates", self.error_rates, all_operation_errors(), what="error type")
         _validate_rates("lost_response_rates", self.lost_response_rates, LOST_RESPONSE_KINDS, what="kind")
         object.__setattr__(self, "error_rates", MappingProxyType(dict(self.error_rates)))
         object.__setattr__(self, "lost_response_rates", MappingProxyType(dict(self.lost_response_rates)))
@@ -113,6 +165,20 @@ class FaultConfig:
             raise ConfigError("active_task_quota must be a non-negative integer or null")
         if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int)):
             raise ConfigError("seed must be an integer or null")
+        for operation, faults in self.operations.items():
+            _validate_operation_faults(operation, faults)
+        object.__setattr__(self, "operations", MappingProxyType(dict(self.operations)))
+
+    def for_operation(self, operation: str) -> ResolvedFaults:
+        own = self.operations.get(operation, OperationFaults())
+        return ResolvedFaults(
+            latency=self.latency if own.latency is None else own.latency,
+            rate_limit=self.rate_limit if own.rate_limit is None else own.rate_limit,
+            error_rates=self.error_rates if own.error_rates is None else own.error_rates,
+            lost_response_rates=(
+                self.lost_response_rates if own.lost_response_rates is None else own.lost_response_rates
+            ),
+        )
 
     @classmethod
     def from_json(cls, document: Mapping[str, Any]) -> FaultConfig:
@@ -123,47 +189,118 @@ class FaultConfig:
         _reject_unknown(
             "fault settings",
             document,
-            ("latency", "rate_limit", "error_rates", "lost_response_rates", "active_task_quota", "seed"),
+            (
+                "latency",
+                "rate_limit",
+                "error_rates",
+                "lost_response_rates",
+                "active_task_quota",
+                "seed",
+                "operations",
+            ),
         )
-        rate_limit = document.get("rate_limit")
-        error_rates = document.get("error_rates") or {}
-        if not isinstance(error_rates, Mapping):
-            raise ConfigError("error_rates must be an object of error type to probability")
-        lost_response_rates = document.get("lost_response_rates") or {}
-        if not isinstance(lost_response_rates, Mapping):
-            raise ConfigError("lost_response_rates must be an object of kind to probability")
         try:
             return cls(
                 latency=_latency_from_json(document.get("latency")),
-                rate_limit=None
-                if rate_limit is None
-                else RateLimit(**_fields("rate_limit", rate_limit, RateLimit)),
-                error_rates=dict(error_rates),
-                lost_response_rates=dict(lost_response_rates),
+                rate_limit=_rate_limit_from_json("rate_limit", document.get("rate_limit")),
+                error_rates=_rates_from_json("error_rates", document.get("error_rates"), "error type"),
+                lost_response_rates=_rates_from_json(
+                    "lost_response_rates", document.get("lost_response_rates"), "kind"
+                ),
                 active_task_quota=document.get("active_task_quota"),
                 seed=document.get("seed"),
+                operations=_operations_from_json(document.get("operations")),
             )
         except TypeError as error:
             raise ConfigError(f"invalid fault settings: {error}") from error
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON form `from_json` reads back."""
-        return {
+        """The JSON form `from_json` reads back (`operations` only when some operation has its own)."""
+        document: dict[str, Any] = {
             "latency": _latency_to_json(self.latency),
-            "rate_limit": None
-            if self.rate_limit is None
-            else {"requests_per_second": self.rate_limit.requests_per_second, "burst": self.rate_limit.burst},
+            "rate_limit": None if self.rate_limit is None else _rate_limit_to_json(self.rate_limit),
             "error_rates": dict(self.error_rates),
             "lost_response_rates": dict(self.lost_response_rates),
             "active_task_quota": self.active_task_quota,
             "seed": self.seed,
         }
+        if self.operations:
+            document["operations"] = {name: faults.to_json() for name, faults in self.operations.items()}
+        return document
+
+
+def _validate_operation_faults(operation: str, faults: OperationFaults) -> None:
+    if operation not in EMULATED_OPERATIONS:
+        close = difflib.get_close_matches(str(operation), EMULATED_OPERATIONS, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ConfigError(
+            f"operations: unknown operation {operation!r}{hint}; known: {', '.join(EMULATED_OPERATIONS)}"
+        )
+    if not isinstance(faults, OperationFaults):
+        raise ConfigError(f"operations.{operation} must be an OperationFaults")
+    if faults.error_rates is not None:
+        _validate_rates(
+            f"operations.{operation}.error_rates",
+            faults.error_rates,
+            operation_errors(operation),
+            what="error type",
+        )
+    if faults.lost_response_rates is not None:
+        _validate_rates(
+            f"operations.{operation}.lost_response_rates",
+            faults.lost_response_rates,
+            LOST_RESPONSE_KINDS,
+            what="kind",
+        )
+
+
+def _operations_from_json(document: object) -> dict[str, OperationFaults]:
+    if document is None:
+        return {}
+    operations = _object("operations", document)
+    _reject_unknown("operations", operations, EMULATED_OPERATIONS)
+    parsed: dict[str, OperationFaults] = {}
+    for name, settings in operations.items():
+        where = f"operations.{name}"
+        entry = _object(where, settings)
+        _reject_unknown(where, entry, _OPERATION_FAULT_KEYS)
+        parsed[name] = OperationFaults(
+            latency=None
+            if entry.get("latency") is None
+            else _latency_from_json(entry["latency"], name=f"{where}.latency"),
+            rate_limit=_rate_limit_from_json(f"{where}.rate_limit", entry.get("rate_limit")),
+            error_rates=None
+            if "error_rates" not in entry
+            else _rates_from_json(f"{where}.error_rates", entry["error_rates"], "error type"),
+            lost_response_rates=None
+            if "lost_response_rates" not in entry
+            else _rates_from_json(f"{where}.lost_response_rates", entry["lost_response_rates"], "kind"),
+        )
+    return parsed
+
+
+def _rates_from_json(name: str, document: object, what: str) -> dict[str, float]:
+    rates = document or {}
+    if not isinstance(rates, Mapping):
+        raise ConfigError(f"{name} must be an object of {what} to probability")
+    return dict(rates)
+
+
+def _rate_limit_from_json(name: str, document: object) -> RateLimit | None:
+    if document is None:
+        return None
+    return RateLimit(**_fields(name, document, RateLimit))
+
+
+def _rate_limit_to_json(limit: RateLimit) -> dict[str, Any]:
+    return {"requests_per_second": limit.requests_per_second, "burst": limit.burst}
 
 
 @dataclass(frozen=True)
 class EmulatorConfig:
     """The Connect the emulator pretends to be. A `*_ids` set lists the resources that exist (None:
-    any id exists). Quotas default to Connect's documented values."""
+    any id exists). Quotas default to Connect's documented values. `account_id` goes into the ARNs
+    DescribeContact answers with (the region is the one the call was signed for)."""
 
     instance_ids: AbstractSet[str] | None = None
     contact_flow_ids: AbstractSet[str] | None = None
@@ -173,6 +310,7 @@ class EmulatorConfig:
     scheduled_time_max_ahead: timedelta = timedelta(days=6)
     clock_skew_tolerance: timedelta = timedelta(seconds=60)
     faults: FaultConfig = field(default_factory=FaultConfig)
+    account_id: str = "123456789012"
 
     def __post_init__(self) -> None:
         for name in ("instance_ids", "contact_flow_ids", "task_template_ids", "quick_connect_ids"):
@@ -187,10 +325,10 @@ class EmulatorConfig:
             raise ConfigError("clock_skew_tolerance must not be negative")
 
 
-def _latency_from_json(document: object) -> Latency:
+def _latency_from_json(document: object, *, name: str = "latency") -> Latency:
     if document is None:
         return FixedLatency()
-    settings = dict(_object("latency", document))
+    settings = dict(_object(name, document))
     kind = settings.pop("kind", "fixed")
     kinds: dict[object, type[Latency]] = {
         "fixed": FixedLatency,
@@ -199,8 +337,8 @@ def _latency_from_json(document: object) -> Latency:
     }
     latency_class = kinds.get(kind) if isinstance(kind, str) else None
     if latency_class is None:
-        raise ConfigError("latency.kind must be one of fixed, uniform, lognormal")
-    return latency_class(**_fields(f"latency ({kind})", settings, latency_class, prefix="latency"))
+        raise ConfigError(f"{name}.kind must be one of fixed, uniform, lognormal")
+    return latency_class(**_fields(f"{name} ({kind})", settings, latency_class, prefix=name))
 
 
 def _latency_to_json(latency: Latency) -> dict[str, Any]:
@@ -216,9 +354,7 @@ def _latency_to_json(latency: Latency) -> dict[str, Any]:
     }
 
 
-def _validate_rates(
-    name: str, rates: Mapping[str, float], allowed: AbstractSet[str] | Mapping[str, object], *, what: str
-) -> None:
+def _validate_rates(name: str, rates: Mapping[str, float], allowed: AbstractSet[str], *, what: str) -> None:
     """Each key one of `allowed`, each value a probability, and all of them together at most 1."""
     for key, rate in rates.items():
         if key not in allowed:

@@ -1,18 +1,20 @@
-"""`ConnectEmulator`: the Python API (lifecycle, inspection, faults) and `serve` for the CLI."""
+"""`ConnectEmulator`: the Python API (start and stop, inspection, faults) and `serve` for the CLI."""
 
 from __future__ import annotations
 
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from types import FrameType, TracebackType
+from typing import Any
 
 from local.connect_emulator.config import EmulatorConfig, FaultConfig
 from local.connect_emulator.errors import EmulatorError
+from local.connect_emulator.operations import START_TASK_CONTACT
+from local.connect_emulator.records import Counters, TaskRecord
 from local.connect_emulator.server import EmulatorHTTPServer
-from local.connect_emulator.service import StartTaskContactService
-from local.connect_emulator.state import Counters, TaskRecord
+from local.connect_emulator.service import ConnectService
 
 
 class EmulatorNotRunning(RuntimeError):
@@ -20,7 +22,8 @@ class EmulatorNotRunning(RuntimeError):
 
 
 class ConnectEmulator:
-    """An HTTP peer of Amazon Connect's StartTaskContact on loopback.
+    """An HTTP peer of Amazon Connect's task operations on loopback: StartTaskContact, UpdateContact,
+    UpdateContactAttributes, UpdateContactSchedule, StopContact and DescribeContact.
 
     Point boto3 at it with `AWS_ENDPOINT_URL_CONNECT=<endpoint_url>`. Thread-safe; one instance can be
     started once at a time and reused across tests with `reset()`.
@@ -34,7 +37,7 @@ class ConnectEmulator:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.config = config or EmulatorConfig()
-        self._service = StartTaskContactService(self.config, clock=clock, sleep=sleep)
+        self._service = ConnectService(self.config, clock=clock, sleep=sleep)
         self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._endpoint_url: str | None = None
@@ -86,8 +89,16 @@ class ConnectEmulator:
 
     # inspection and control ------------------------------------------------------------------------
     def tasks(self) -> list[TaskRecord]:
-        """Every task created since the last reset, oldest first."""
+        """Every task created since the last reset, oldest first, each in its current state."""
         return self._service.store.tasks()
+
+    def task(self, contact_id: str) -> TaskRecord:
+        """One task in its current state, with its history. Raises UnknownContact."""
+        return self._service.store.task(contact_id)
+
+    def now(self) -> float:
+        """The emulator's clock (epoch seconds): what decides whether a scheduled task has started."""
+        return self._service.now()
 
     def counters(self) -> Counters:
         return self._service.store.counters()
@@ -105,12 +116,23 @@ class ConnectEmulator:
         self._service.set_faults(faults)
 
     def complete_task(self, contact_id: str) -> None:
-        """End a task, freeing its slot of the active-task quota. Raises UnknownContact."""
+        """End a task as an agent would, freeing its slot of the active-task quota. Raises UnknownContact."""
         self._service.complete_task(contact_id)
 
     # what the HTTP layer calls ----------------------------------------------------------------------
+    def handle_operation(
+        self,
+        operation: str,
+        raw_body: bytes,
+        *,
+        uri_labels: Mapping[str, str] | None = None,
+        authorization: str | None,
+    ) -> Mapping[str, Any]:
+        return self._service.call(operation, raw_body, uri_labels=uri_labels, authorization=authorization)
+
     def handle_start_task_contact(self, raw_body: bytes, *, authorization: str | None) -> str:
-        return self._service.start_task_contact(raw_body, authorization=authorization)
+        contact_id = self.handle_operation(START_TASK_CONTACT, raw_body, authorization=authorization)
+        return str(contact_id["ContactId"])
 
     def http_status(self, error: EmulatorError) -> int:
         return self._service.http_status(error)

@@ -1,7 +1,7 @@
 """The answers the emulator gives instead of a ContactId, as types.
 
-Modelled errors carry the name of an error shape of `StartTaskContact` in botocore's Connect model; their
-HTTP status is read from that model (see `model_validation.ErrorStatuses`), never written here. Protocol
+Modelled errors carry the name of an error shape of an emulated operation in botocore's Connect model;
+their HTTP status is read from that model (see `operations.error_status`), never written here. Protocol
 errors (unsigned request, unreadable body, unknown route) are not in the operation model, so they carry
 the status AWS front doors answer with.
 
@@ -26,7 +26,7 @@ class EmulatorError(Exception):
 
 
 class ModelledError(EmulatorError):
-    """An error shape of StartTaskContact: botocore raises it as `client.exceptions.<error_type>`."""
+    """An error shape of the Connect model: botocore raises it as `client.exceptions.<error_type>`."""
 
 
 class InvalidParameter(ModelledError):
@@ -53,6 +53,28 @@ class InternalServiceError(ModelledError):
     error_type = "InternalServiceException"
 
 
+class ContactNotFound(ModelledError):
+    error_type = "ContactNotFoundException"
+
+
+class Conflict(ModelledError):
+    error_type = "ConflictException"
+
+
+class AccessDenied(ModelledError):
+    error_type = "AccessDeniedException"
+
+
+class InvalidActiveRegion(ModelledError):
+    error_type = "InvalidActiveRegionException"
+
+
+class LimitExceeded(ModelledError):
+    error_type = "LimitExceededException"
+
+
+# Every error type an emulated operation can answer with (`operations.operation_errors`). ErrorStatuses
+# refuses to start when the model has one missing here, instead of answering it as something else.
 MODELLED_ERRORS: dict[str, type[ModelledError]] = {
     cls.error_type: cls
     for cls in (
@@ -62,6 +84,11 @@ MODELLED_ERRORS: dict[str, type[ModelledError]] = {
         Throttling,
         ServiceQuotaExceeded,
         InternalServiceError,
+        ContactNotFound,
+        Conflict,
+        AccessDenied,
+        InvalidActiveRegion,
+        LimitExceeded,
     )
 }
 
@@ -93,7 +120,7 @@ class UnknownOperation(ProtocolError):
 
 
 class UnknownContact(KeyError):
-    """`complete_task` was given a ContactId the emulator never created."""
+    """`complete_task` or `task` was given a ContactId the emulator never created."""
 
     def __init__(self, contact_id: str) -> None:
         super().__init__(contact_id)
@@ -103,27 +130,30 @@ class UnknownContact(KeyError):
         return f"no task with ContactId {self.contact_id!r}"
 
 
-# Ways an answer can be lost after the task was created (FaultConfig.lost_response_rates): the task exists,
-# the caller does not learn its ContactId and retries with the same ClientToken.
+# Ways an answer can be lost after the call took effect (FaultConfig.lost_response_rates): the task exists
+# (or the change is applied), the caller does not learn it and retries (with the same ClientToken).
 LOST_RESPONSE_ERROR = InternalServiceError.error_type  # a 500 with the modelled error, as a failing front end
 CONNECTION_DROPPED = "ConnectionDropped"  # the connection closes before the first byte of the response
 LOST_RESPONSE_KINDS = frozenset({LOST_RESPONSE_ERROR, CONNECTION_DROPPED})
 
 
 class LostResponse(Exception):
-    """The task `contact_id` was created, but its answer is lost: the HTTP layer sends `answer` instead
-    of the ContactId, or (`answer` None) closes the connection without a response."""
+    """The call on task `contact_id` took effect (for StartTaskContact: the task was created), but its
+    answer is lost: the HTTP layer sends `answer` instead, or (`answer` None) closes the connection
+    without a response."""
 
-    def __init__(self, contact_id: str, kind: str) -> None:
-        super().__init__(f"the answer for {contact_id} is lost ({kind})")
+    def __init__(self, contact_id: str, kind: str, *, operation: str = "StartTaskContact") -> None:
+        super().__init__(f"the answer of {operation} for {contact_id} is lost ({kind})")
         self.contact_id = contact_id
         self.kind = kind
+        self.operation = operation
+        what = "the task was created" if operation == "StartTaskContact" else f"{operation} took effect"
+        retry = "; retry with the same ClientToken" if operation == "StartTaskContact" else ""
         self.answer: EmulatorError | None = (
             None
             if kind == CONNECTION_DROPPED
             else InternalServiceError(
-                "Injected fault: the task was created but the response was lost "
-                "(emulator lost_response_rates); retry with the same ClientToken",
+                f"Injected fault: {what} but the response was lost (emulator lost_response_rates){retry}",
                 rule="lost_response",
             )
         )

@@ -1,8 +1,9 @@
-"""Validate a StartTaskContact request body against botocore's Connect service model.
+"""Validate a request against its operation's input shape in botocore's Connect model.
 
 Everything is read from the model by walking its shapes: required members, member types, min/max of
 strings (characters), lists and maps (entries) and numbers (values), enums and `pattern` traits. Nothing
-here copies a number from the documentation. Error HTTP statuses come from the same model
+here copies a number from the documentation. Members the model places in the URI (`location: uri`) are
+taken from the path, the others from the JSON body. Error HTTP statuses come from the same model
 (`httpStatusCode` of each error shape). Messages name the member path (`References.Order.Type`,
 `Attachments[0].FileName`) and the constraint, never the value that was sent.
 """
@@ -15,54 +16,61 @@ import math
 import re
 from collections.abc import Iterator, Mapping
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
-import botocore.session
 from botocore.model import ListShape, MapShape, OperationModel, Shape, StringShape, StructureShape
 
 from local.connect_emulator.errors import MODELLED_ERRORS, InvalidParameter
+from local.connect_emulator.operations import (
+    START_TASK_CONTACT,
+    all_operation_errors,
+    error_status,
+    operation_model,
+)
 from local.connect_emulator.patterns import compile_model_pattern
 
-OPERATION_NAME = "StartTaskContact"
+OPERATION_NAME = START_TASK_CONTACT
 MAX_NESTING = 32
 _CONTAINER_TYPES = ("structure", "list", "map")
 _SCALAR_TYPES = ("string", "integer", "long", "float", "double", "boolean", "timestamp", "blob")
 _SUPPORTED_TYPES = frozenset(_CONTAINER_TYPES + _SCALAR_TYPES)
+_SUPPORTED_LOCATIONS = frozenset({"uri"})
 
 
-@lru_cache(maxsize=1)
 def start_task_contact_model() -> OperationModel:
     """The StartTaskContact operation of the Connect model botocore ships (loaded once per process)."""
-    service = botocore.session.get_session().get_service_model("connect")
-    return service.operation_model(OPERATION_NAME)
+    return operation_model(START_TASK_CONTACT)
 
 
 class ErrorStatuses:
-    """The HTTP status of each StartTaskContact error shape, as the model declares it."""
+    """The HTTP status of each error type the emulated operations answer with, as the model declares it."""
 
-    def __init__(self, operation: OperationModel) -> None:
-        self._statuses = {
-            shape.name: int(shape.metadata["error"]["httpStatusCode"]) for shape in operation.error_shapes
-        }
-        missing = set(MODELLED_ERRORS) - set(self._statuses)
+    def __init__(self) -> None:
+        modelled = all_operation_errors()
+        missing = modelled - set(MODELLED_ERRORS)
         if missing:
-            raise LookupError(f"{operation.name} no longer models errors: {', '.join(sorted(missing))}")
+            raise LookupError(f"the model has errors the emulator cannot raise: {', '.join(sorted(missing))}")
+        self._statuses = {name: error_status(name) for name in modelled}
 
     def status_for(self, error_type: str) -> int:
         return self._statuses[error_type]
 
 
 class RequestValidator:
-    """Checks a decoded JSON body against the operation's input shape; raises InvalidParameter."""
+    """Checks a decoded JSON body and the URI labels against the operation's input shape; raises
+    InvalidParameter. `validate` returns the request: body and URI members in one mapping."""
 
     def __init__(self, operation: OperationModel) -> None:
         input_shape = operation.input_shape
         if not isinstance(input_shape, StructureShape):
             raise TypeError(f"{operation.name} has no structured input")
-        located = [name for name, shape in input_shape.members.items() if shape.serialization.get("location")]
-        if located:
-            raise NotImplementedError(f"members outside the JSON body are not handled: {located}")
+        self._uri_members: dict[str, str] = {}
+        for name, shape in input_shape.members.items():
+            location = shape.serialization.get("location")
+            if location is not None and location not in _SUPPORTED_LOCATIONS:
+                raise NotImplementedError(f"{operation.name}.{name}: {location} members are not handled")
+            if location == "uri":
+                self._uri_members[name] = shape.serialization.get("name", name)
         self._input = input_shape
         self._patterns: dict[str, re.Pattern[str]] = {}
         for shape in _reachable_shapes(input_shape):
@@ -72,10 +80,19 @@ class RequestValidator:
             if pattern is not None:
                 self._patterns[pattern] = compile_model_pattern(pattern)
 
-    def validate(self, body: object) -> None:
+    def validate(self, body: object, uri_labels: Mapping[str, str] | None = None) -> dict[str, Any]:
         if not isinstance(body, Mapping):
             raise _violation("", "Request body must be a JSON object")
-        self._structure(body, self._input, "", depth=0)
+        for name in body:
+            if name in self._uri_members:
+                raise _violation(str(name), "Member belongs in the request URI, not the body")
+        labels = uri_labels or {}
+        request = dict(body)
+        for name, label in self._uri_members.items():
+            if label in labels:
+                request[name] = labels[label]
+        self._structure(request, self._input, "", depth=0)
+        return request
 
     def _value(self, value: object, shape: Shape, path: str, depth: int) -> None:
         if depth > MAX_NESTING:

@@ -58,7 +58,7 @@ def check_attribute_keys(request: Request, context: RuleContext) -> None:
 
 def check_attributes_size(request: Request, context: RuleContext) -> None:
     attributes: Mapping[str, str] = request.get("Attributes", {})
-    size = sum(_utf8_size(key) + _utf8_size(value) for key, value in attributes.items())
+    size = sum(utf8_size(key) + utf8_size(value) for key, value in attributes.items())
     if size > ATTRIBUTES_MAX_BYTES:
         raise InvalidParameter(
             f"Attributes: keys and values total {size} UTF-8 bytes, more than {ATTRIBUTES_MAX_BYTES}",
@@ -91,7 +91,7 @@ def check_reference_values(request: Request, context: RuleContext) -> None:
 
 def check_references_size(request: Request, context: RuleContext) -> None:
     references: Mapping[str, Mapping[str, str]] = request.get("References", {})
-    size = sum(_utf8_size(name) + _utf8_size(ref.get("Value", "")) for name, ref in references.items())
+    size = sum(utf8_size(name) + utf8_size(ref.get("Value", "")) for name, ref in references.items())
     if size > REFERENCES_MAX_BYTES:
         raise InvalidParameter(
             f"References: names and values total {size} UTF-8 bytes, more than {REFERENCES_MAX_BYTES}",
@@ -173,7 +173,7 @@ _REFERENCE_VALUE_FORMS = {
 }
 
 
-def _utf8_size(text: str) -> int:
+def utf8_size(text: str) -> int:
     return len(text.encode("utf-8", errors="surrogatepass"))
 
 

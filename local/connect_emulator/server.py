@@ -1,8 +1,10 @@
-"""The emulator's HTTP face: Connect's REST-JSON `PUT /contact/task` plus `/_emulator/*` admin routes.
+"""The emulator's HTTP face: Connect's REST-JSON routes (each operation's method and URI, read from the
+model: `PUT /contact/task`, `POST /contacts/{InstanceId}/{ContactId}`, ...) plus `/_emulator/*` admin
+routes.
 
 Thin on purpose: it reads the body, routes, and turns outcomes into responses. Errors are answered the
 way botocore's rest-json parser expects: the status, an `x-amzn-ErrorType` header and `{"Message": ...}`.
-A lost response (the task was created) is answered with its error, or the connection is closed before
+A lost response (the call took effect) is answered with its error, or the connection is closed before
 any byte of a response is written.
 """
 
@@ -16,8 +18,10 @@ import socket
 import threading
 import uuid
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
+from urllib.parse import unquote
 
 from local.connect_emulator.config import ConfigError, FaultConfig
 from local.connect_emulator.errors import (
@@ -27,24 +31,34 @@ from local.connect_emulator.errors import (
     UnknownContact,
     UnknownOperation,
 )
-from local.connect_emulator.state import Counters, TaskRecord
+from local.connect_emulator.operations import match_route
+from local.connect_emulator.records import Counters, TaskRecord
 
 LOGGER = logging.getLogger("local.connect_emulator")
-START_TASK_CONTACT_PATH = "/contact/task"
 ADMIN_PREFIX = "/_emulator"
 _COMPLETE_TASK_PATH = re.compile(rf"{ADMIN_PREFIX}/tasks/(?P<contact_id>[^/]+)/complete")
+_TASK_PATH = re.compile(rf"{ADMIN_PREFIX}/tasks/(?P<contact_id>[^/]+)")
 MAX_BODY_BYTES = 8 * 1024 * 1024
 
 
 class EmulatorBackend(Protocol):
     """What the HTTP layer needs from the emulator (ConnectEmulator provides it)."""
 
-    def handle_start_task_contact(self, raw_body: bytes, *, authorization: str | None) -> str:
-        """The ContactId; raises EmulatorError (answered as such) or LostResponse (answer lost)."""
+    def handle_operation(
+        self,
+        operation: str,
+        raw_body: bytes,
+        *,
+        uri_labels: Mapping[str, str] | None = None,
+        authorization: str | None,
+    ) -> Mapping[str, Any]:
+        """The answer document; raises EmulatorError (answered as such) or LostResponse (answer lost)."""
         ...
 
     def http_status(self, error: EmulatorError) -> int: ...
     def tasks(self) -> list[TaskRecord]: ...
+    def task(self, contact_id: str) -> TaskRecord: ...
+    def now(self) -> float: ...
     def counters(self) -> Counters: ...
     def reset(self) -> None: ...
     @property
@@ -109,13 +123,14 @@ class ConnectRequestHandler(BaseHTTPRequestHandler):
         try:
             body = self._read_body()
             path = self.path.split("?", 1)[0]
-            if method == "PUT" and path == START_TASK_CONTACT_PATH:
-                contact_id = backend.handle_start_task_contact(
-                    body, authorization=self.headers.get("Authorization")
-                )
-                self._send_json(200, {"ContactId": contact_id})
-            elif path.startswith(ADMIN_PREFIX + "/"):
+            if path.startswith(ADMIN_PREFIX + "/"):
                 self._admin(method, path, body, backend)
+            elif (route := match_route(method, path)) is not None:
+                operation, labels = route
+                answer = backend.handle_operation(
+                    operation, body, uri_labels=labels, authorization=self.headers.get("Authorization")
+                )
+                self._send_json(200, answer)
             else:
                 raise UnknownOperation(f"No operation matches {method} {path}", rule="route")
         except EmulatorError as error:
@@ -137,7 +152,8 @@ class ConnectRequestHandler(BaseHTTPRequestHandler):
     def _admin(self, method: str, path: str, body: bytes, backend: EmulatorBackend) -> None:
         route = (method, path.removeprefix(ADMIN_PREFIX))
         if route == ("GET", "/tasks"):
-            self._send_json(200, {"Tasks": [task.to_json() for task in backend.tasks()]})
+            now = datetime.fromtimestamp(backend.now(), UTC)
+            self._send_json(200, {"Tasks": [task.to_json(now) for task in backend.tasks()]})
         elif route == ("GET", "/counters"):
             self._send_json(200, backend.counters().to_json())
         elif route == ("POST", "/reset"):
@@ -149,9 +165,19 @@ class ConnectRequestHandler(BaseHTTPRequestHandler):
             backend.set_faults(_faults_from_body(body))
             self._send_json(200, backend.faults.to_json())
         elif method == "POST" and (match := _COMPLETE_TASK_PATH.fullmatch(path)):
-            self._complete(match.group("contact_id"), backend)
+            self._complete(unquote(match.group("contact_id")), backend)
+        elif method == "GET" and (match := _TASK_PATH.fullmatch(path)):
+            self._task(unquote(match.group("contact_id")), backend)
         else:
             raise UnknownOperation(f"No emulator admin route matches {method} {path}", rule="route")
+
+    def _task(self, contact_id: str, backend: EmulatorBackend) -> None:
+        try:
+            task = backend.task(contact_id)
+        except UnknownContact as error:
+            self._send_error(404, "ResourceNotFoundException", str(error))
+            return
+        self._send_json(200, task.to_json(datetime.fromtimestamp(backend.now(), UTC)))
 
     def _complete(self, contact_id: str, backend: EmulatorBackend) -> None:
         try:

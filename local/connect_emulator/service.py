@@ -1,10 +1,11 @@
-"""StartTaskContact, as the emulated service runs it, from raw body to ContactId (no HTTP here).
+"""The emulated Connect operations, as the service runs them, from raw body to answer (no HTTP here).
 
-Order of a call: count it, require a SigV4 Authorization header, injected latency, the rate quota,
-injected errors, decode the JSON body, the botocore model, Connect's request rules, then (atomically)
-idempotency, the linked-task chain and the active-task quota, and creation; last, for a task just
-created, the lost-response fault (raised as `LostResponse`: the task stays created, the HTTP layer loses
-the answer).
+Order of a call, for every operation: count it, require a SigV4 Authorization header, then the
+operation's injected latency, its rate quota and its injected errors, decode the JSON body, the botocore
+model (body and URI members), Connect's request rules, then (atomically, in `TaskStore`) the stateful
+rules and the change; last, for a call that took effect, the lost-response fault (raised as
+`LostResponse`: the change stays, the HTTP layer loses the answer). StartTaskContact's stateful rules
+are idempotency, the linked-task chain and the active-task quota; a duplicate's answer is never lost.
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ import json
 import re
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from local.connect_emulator import lifecycle
 from local.connect_emulator.config import EmulatorConfig, FaultConfig
+from local.connect_emulator.describe import describe_task
 from local.connect_emulator.errors import (
     EmulatorError,
     IncompleteSignature,
@@ -24,19 +28,32 @@ from local.connect_emulator.errors import (
     Serialization,
 )
 from local.connect_emulator.faults import FaultInjector
-from local.connect_emulator.model_validation import ErrorStatuses, RequestValidator, start_task_contact_model
+from local.connect_emulator.model_validation import ErrorStatuses, RequestValidator
+from local.connect_emulator.operations import (
+    DESCRIBE_CONTACT,
+    EMULATED_OPERATIONS,
+    START_TASK_CONTACT,
+    STOP_CONTACT,
+    UPDATE_CONTACT,
+    UPDATE_CONTACT_ATTRIBUTES,
+    UPDATE_CONTACT_SCHEDULE,
+    operation_model,
+)
 from local.connect_emulator.semantics import RuleContext, check_request_rules
 from local.connect_emulator.state import TaskStore
 
 SIGNING_SERVICE = "connect"
 _SIGV4_AUTHORIZATION = re.compile(
-    r"AWS4-HMAC-SHA256 Credential=[^/\s]+/\d{8}/[a-z0-9-]+/(?P<service>[a-z0-9-]+)/aws4_request,\s*"
+    r"AWS4-HMAC-SHA256 Credential=[^/\s]+/\d{8}/(?P<region>[a-z0-9-]+)/(?P<service>[a-z0-9-]+)"
+    r"/aws4_request,\s*"
     r"SignedHeaders=[a-z0-9;-]+,\s*Signature=[0-9a-f]{64}"
 )
+Request = Mapping[str, Any]
 
 
-def require_sigv4(authorization: str | None) -> None:
-    """A well-formed SigV4 Authorization header for the Connect signing name (signature not verified)."""
+def require_sigv4(authorization: str | None) -> str:
+    """A well-formed SigV4 Authorization header for the Connect signing name (signature not verified);
+    returns the region of its credential scope."""
     if not authorization:
         raise MissingAuthenticationToken(
             "Missing Authentication Token: sign requests with AWS Signature Version 4 "
@@ -55,6 +72,7 @@ def require_sigv4(authorization: str | None) -> None:
             f"Credential should be scoped to service {SIGNING_SERVICE!r}, not {signed.group('service')!r}",
             rule="sigv4",
         )
+    return signed.group("region")
 
 
 def decode_json_body(raw_body: bytes) -> Mapping[str, Any]:
@@ -67,7 +85,25 @@ def decode_json_body(raw_body: bytes) -> Mapping[str, Any]:
     return body
 
 
-class StartTaskContactService:
+@dataclass(frozen=True)
+class Call:
+    """One validated call: the request (body and URI members), when it arrived, who signed it where."""
+
+    request: Request
+    now: float
+    region: str
+    faults: FaultInjector
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a call returns; `contact_id` is set when its answer may be lost (it took effect)."""
+
+    document: Mapping[str, Any]
+    contact_id: str | None = None
+
+
+class ConnectService:
     def __init__(
         self,
         config: EmulatorConfig,
@@ -75,11 +111,18 @@ class StartTaskContactService:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        operation = start_task_contact_model()
         self.config = config
         self.store = TaskStore(max_linked_tasks=config.max_linked_tasks)
-        self._statuses = ErrorStatuses(operation)
-        self._validator = RequestValidator(operation)
+        self._statuses = ErrorStatuses()
+        self._validators = {name: RequestValidator(operation_model(name)) for name in EMULATED_OPERATIONS}
+        self._handlers: dict[str, Callable[[Call], Answer]] = {
+            START_TASK_CONTACT: self._start_task_contact,
+            UPDATE_CONTACT: self._update_contact,
+            UPDATE_CONTACT_ATTRIBUTES: self._update_contact_attributes,
+            UPDATE_CONTACT_SCHEDULE: self._update_contact_schedule,
+            STOP_CONTACT: self._stop_contact,
+            DESCRIBE_CONTACT: self._describe_contact,
+        }
         self._clock = clock
         self._sleep = sleep
         self._faults = FaultInjector(config.faults)
@@ -89,7 +132,7 @@ class StartTaskContactService:
         return self._faults.config
 
     def set_faults(self, faults: FaultConfig) -> None:
-        """Replace the injected faults: a full token bucket, RNGs reseeded from `faults.seed`."""
+        """Replace the injected faults: full token buckets, RNGs reseeded from `faults.seed`."""
         self._faults = FaultInjector(faults)
 
     def reset(self) -> None:
@@ -97,48 +140,93 @@ class StartTaskContactService:
         self.store.reset()
         self.set_faults(self.config.faults)
 
+    def now(self) -> float:
+        return self._clock()
+
     def http_status(self, error: EmulatorError) -> int:
         if isinstance(error, ProtocolError):
             return error.http_status
         return self._statuses.status_for(error.error_type)
 
-    def start_task_contact(self, raw_body: bytes, *, authorization: str | None) -> str:
-        """The ContactId for one HTTP call, or the EmulatorError to answer with (counted either way).
-        Raises LostResponse when the task was created but its answer is to be lost."""
-        self.store.record_call()
+    def call(
+        self,
+        operation: str,
+        raw_body: bytes,
+        *,
+        uri_labels: Mapping[str, str] | None = None,
+        authorization: str | None,
+    ) -> Mapping[str, Any]:
+        """The answer document of one HTTP call, or the EmulatorError to answer with (counted either way).
+        Raises LostResponse when the call took effect but its answer is to be lost."""
+        self.store.record_call(operation)
         try:
-            return self._start_task_contact(raw_body, authorization)
+            return self._call(operation, raw_body, uri_labels or {}, authorization)
         except EmulatorError as error:
-            self.store.record_rejection(error)
+            self.store.record_rejection(error, operation)
             raise
-
-    def _start_task_contact(self, raw_body: bytes, authorization: str | None) -> str:
-        require_sigv4(authorization)
-        faults = self._faults  # one call sees one fault configuration, even if it is replaced meanwhile
-        delay = faults.next_delay()
-        if delay > 0:
-            self.store.record_latency(delay)
-            self._sleep(delay)
-        faults.admit()
-        injected = faults.injected_error()
-        if injected is not None:
-            raise injected
-        request = decode_json_body(raw_body)
-        self._validator.validate(request)
-        now = self._clock()
-        check_request_rules(request, RuleContext(config=self.config, now=now))
-        outcome = self.store.create(
-            request,
-            client_token=request.get("ClientToken") or None,
-            now=now,
-            active_task_quota=faults.active_task_quota,
-        )
-        if not outcome.duplicate:
-            lost = faults.lost_response(outcome.contact_id)
-            if lost is not None:
-                self.store.record_lost_response(lost.kind)
-                raise lost
-        return outcome.contact_id
 
     def complete_task(self, contact_id: str) -> None:
         self.store.complete(contact_id, now=self._clock())
+
+    def _call(
+        self, operation: str, raw_body: bytes, uri_labels: Mapping[str, str], authorization: str | None
+    ) -> Mapping[str, Any]:
+        region = require_sigv4(authorization)
+        faults = self._faults  # one call sees one fault configuration, even if it is replaced meanwhile
+        injector = faults.operation(operation)
+        delay = injector.next_delay()
+        if delay > 0:
+            self.store.record_latency(delay, operation)
+            self._sleep(delay)
+        injector.admit()
+        injected = injector.injected_error()
+        if injected is not None:
+            raise injected
+        request = self._validators[operation].validate(decode_json_body(raw_body), uri_labels)
+        answer = self._handlers[operation](Call(request, self._clock(), region, faults))
+        if answer.contact_id is not None:
+            lost = injector.lost_response(answer.contact_id)
+            if lost is not None:
+                self.store.record_lost_response(lost.kind, operation)
+                raise lost
+        return answer.document
+
+    def _rules(self, call: Call) -> RuleContext:
+        return RuleContext(config=self.config, now=call.now)
+
+    def _start_task_contact(self, call: Call) -> Answer:
+        check_request_rules(call.request, self._rules(call))
+        outcome = self.store.create(
+            call.request,
+            client_token=call.request.get("ClientToken") or None,
+            now=call.now,
+            active_task_quota=call.faults.active_task_quota,
+        )
+        document = {"ContactId": outcome.contact_id}
+        return Answer(document, contact_id=None if outcome.duplicate else outcome.contact_id)
+
+    def _update_contact(self, call: Call) -> Answer:
+        lifecycle.check_update_contact_request(call.request, self._rules(call))
+        task = self.store.update_contact(call.request, now=call.now)
+        return Answer({}, contact_id=task.contact_id)
+
+    def _update_contact_attributes(self, call: Call) -> Answer:
+        lifecycle.check_update_attributes_request(call.request, self._rules(call))
+        self.store.update_attributes(call.request, now=call.now)
+        return Answer({}, contact_id=call.request["InitialContactId"])
+
+    def _update_contact_schedule(self, call: Call) -> Answer:
+        lifecycle.check_update_schedule_request(call.request, self._rules(call))
+        task = self.store.update_schedule(call.request, now=call.now)
+        return Answer({}, contact_id=task.contact_id)
+
+    def _stop_contact(self, call: Call) -> Answer:
+        lifecycle.check_contact_request(call.request, self._rules(call))
+        task = self.store.stop(call.request, now=call.now)
+        return Answer({}, contact_id=task.contact_id)
+
+    def _describe_contact(self, call: Call) -> Answer:
+        lifecycle.check_contact_request(call.request, self._rules(call))
+        task = self.store.describe(call.request["InstanceId"], call.request["ContactId"])
+        contact = describe_task(task, region=call.region, account_id=self.config.account_id)
+        return Answer({"Contact": contact}, contact_id=task.contact_id)

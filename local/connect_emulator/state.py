@@ -1,7 +1,8 @@
 """What the emulated Connect instance remembers: tasks, client tokens, linked chains and counters.
 
-One lock guards everything, so "is this token known, is there quota, create" is atomic under the ~10
-concurrent clients the pipeline and benchmarks use. Inspection returns frozen snapshots.
+One lock guards everything, so "is this token known, is there quota, create" and "find the task, check
+the lifecycle rule, write" are atomic under the ~10 concurrent clients the pipeline and benchmarks use.
+Inspection returns frozen snapshots (`records.py`).
 """
 
 from __future__ import annotations
@@ -10,86 +11,73 @@ import copy
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
-from local.connect_emulator.errors import EmulatorError, ServiceQuotaExceeded, UnknownContact
+from local.connect_emulator import lifecycle
+from local.connect_emulator.errors import (
+    EmulatorError,
+    ResourceNotFound,
+    ServiceQuotaExceeded,
+    UnknownContact,
+)
+from local.connect_emulator.operations import (
+    DESCRIBE_CONTACT,
+    EMULATED_OPERATIONS,
+    START_TASK_CONTACT,
+    STOP_CONTACT,
+    UPDATE_CONTACT,
+    UPDATE_CONTACT_ATTRIBUTES,
+    UPDATE_CONTACT_SCHEDULE,
+)
+from local.connect_emulator.records import (
+    EMULATOR_COMPLETE,
+    ContactState,
+    Counters,
+    HistoryEntry,
+    OperationCounters,
+    TaskRecord,
+)
+
+__all__ = ["Counters", "CreateOutcome", "TaskRecord", "TaskStore"]
 
 LATENCY_FAULT = "Latency"
-
-
-@dataclass(frozen=True)
-class TaskRecord:
-    """One created task: the request exactly as received, and what the emulator made of it."""
-
-    contact_id: str
-    instance_id: str
-    client_token: str
-    client_token_generated: bool
-    request: Mapping[str, Any]
-    created_at: datetime
-    completed_at: datetime | None = None
-
-    @property
-    def active(self) -> bool:
-        return self.completed_at is None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "ContactId": self.contact_id,
-            "InstanceId": self.instance_id,
-            "ClientToken": self.client_token,
-            "ClientTokenGenerated": self.client_token_generated,
-            "Status": "ACTIVE" if self.active else "COMPLETED",
-            "CreatedTime": self.created_at.isoformat(),
-            "CompletedTime": None if self.completed_at is None else self.completed_at.isoformat(),
-            "Request": copy.deepcopy(dict(self.request)),
-        }
-
-
-@dataclass(frozen=True)
-class Counters:
-    """Totals since the last reset. Every call ends as created, duplicate or one rejection, so
-    `calls == created + duplicates + sum(rejections.values())`. `throttles` counts calls refused by the
-    rate quota (injected ThrottlingExceptions are in `injected_faults`); `injected_faults` counts
-    injected errors by type and delayed calls under "Latency"; `lost_responses` counts, by kind, the
-    created tasks whose answer was lost (they are in `created` too: the task exists)."""
-
-    calls: int = 0
-    created: int = 0
-    duplicates: int = 0
-    throttles: int = 0
-    completed: int = 0
-    active: int = 0
-    rejections: Mapping[str, int] = field(default_factory=dict)
-    rejections_by_rule: Mapping[str, int] = field(default_factory=dict)
-    injected_faults: Mapping[str, int] = field(default_factory=dict)
-    injected_latency_seconds: float = 0.0
-    lost_responses: Mapping[str, int] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "calls": self.calls,
-            "created": self.created,
-            "duplicates": self.duplicates,
-            "throttles": self.throttles,
-            "completed": self.completed,
-            "active": self.active,
-            "rejections": dict(self.rejections),
-            "rejections_by_rule": dict(self.rejections_by_rule),
-            "injected_faults": dict(self.injected_faults),
-            "injected_latency_seconds": self.injected_latency_seconds,
-            "lost_responses": dict(self.lost_responses),
-        }
+Change = Callable[[TaskRecord], tuple[ContactState, tuple[str, ...]]]
 
 
 @dataclass(frozen=True)
 class CreateOutcome:
     contact_id: str
     duplicate: bool
+
+
+@dataclass
+class _Tally:
+    """One operation's running totals (mutable; read under the store's lock)."""
+
+    calls: int = 0
+    succeeded: int = 0
+    throttles: int = 0
+    latency_seconds: float = 0.0
+    rejections: Counter[str] = field(default_factory=Counter)
+    rejections_by_rule: Counter[str] = field(default_factory=Counter)
+    injected: Counter[str] = field(default_factory=Counter)
+    lost_responses: Counter[str] = field(default_factory=Counter)
+
+    def snapshot(self) -> OperationCounters:
+        return OperationCounters(
+            calls=self.calls,
+            succeeded=self.succeeded,
+            throttles=self.throttles,
+            rejections=MappingProxyType(dict(self.rejections)),
+            rejections_by_rule=MappingProxyType(dict(self.rejections_by_rule)),
+            injected_faults=MappingProxyType(dict(self.injected)),
+            injected_latency_seconds=self.latency_seconds,
+            lost_responses=MappingProxyType(dict(self.lost_responses)),
+        )
 
 
 class TaskStore:
@@ -105,38 +93,38 @@ class TaskStore:
         self._linked_in_chain: Counter[str] = Counter()
         self._active = 0
         self._counts: Counter[str] = Counter()
-        self._rejections: Counter[str] = Counter()
-        self._rejections_by_rule: Counter[str] = Counter()
-        self._injected: Counter[str] = Counter()
-        self._injected_latency = 0.0
-        self._lost_responses: Counter[str] = Counter()
+        self._tallies = {name: _Tally() for name in EMULATED_OPERATIONS}
 
     def reset(self) -> None:
         with self._lock:
             self._clear()
 
-    def record_call(self) -> None:
+    # accounting -------------------------------------------------------------------------------------
+    def record_call(self, operation: str = START_TASK_CONTACT) -> None:
         with self._lock:
-            self._counts["calls"] += 1
+            self._tallies[operation].calls += 1
 
-    def record_rejection(self, error: EmulatorError) -> None:
+    def record_rejection(self, error: EmulatorError, operation: str = START_TASK_CONTACT) -> None:
         with self._lock:
-            self._rejections[error.error_type] += 1
-            self._rejections_by_rule[error.rule] += 1
+            tally = self._tallies[operation]
+            tally.rejections[error.error_type] += 1
+            tally.rejections_by_rule[error.rule] += 1
             if error.rule == "rate_limit":
-                self._counts["throttles"] += 1
+                tally.throttles += 1
             if error.rule == "injected_error":
-                self._injected[error.error_type] += 1
+                tally.injected[error.error_type] += 1
 
-    def record_latency(self, seconds: float) -> None:
+    def record_latency(self, seconds: float, operation: str = START_TASK_CONTACT) -> None:
         with self._lock:
-            self._injected[LATENCY_FAULT] += 1
-            self._injected_latency += seconds
+            tally = self._tallies[operation]
+            tally.injected[LATENCY_FAULT] += 1
+            tally.latency_seconds += seconds
 
-    def record_lost_response(self, kind: str) -> None:
+    def record_lost_response(self, kind: str, operation: str = START_TASK_CONTACT) -> None:
         with self._lock:
-            self._lost_responses[kind] += 1
+            self._tallies[operation].lost_responses[kind] += 1
 
+    # StartTaskContact -------------------------------------------------------------------------------
     def create(
         self,
         request: Mapping[str, Any],
@@ -153,17 +141,23 @@ class TaskStore:
             existing = self._contacts_by_token.get((instance_id, token))
             if existing is not None:
                 self._counts["duplicates"] += 1
+                self._tallies[START_TASK_CONTACT].succeeded += 1
                 return CreateOutcome(existing, duplicate=True)
             chain_root = self._admit_into_chain(request.get("PreviousContactId"))
             self._admit_under_active_quota(active_task_quota)
             contact_id = str(uuid.uuid4())
+            created_at = datetime.fromtimestamp(now, UTC)
             self._tasks[contact_id] = TaskRecord(
                 contact_id=contact_id,
                 instance_id=instance_id,
                 client_token=token,
                 client_token_generated=client_token is None,
                 request=MappingProxyType(copy.deepcopy(dict(request))),
-                created_at=datetime.fromtimestamp(now, UTC),
+                created_at=created_at,
+                contact=ContactState.from_request(
+                    request, now=created_at, inherited_attributes=self._related_attributes(request)
+                ),
+                history=(HistoryEntry(START_TASK_CONTACT, created_at, tuple(sorted(request))),),
             )
             self._contacts_by_token[(instance_id, token)] = contact_id
             self._chain_root[contact_id] = chain_root or contact_id
@@ -171,7 +165,16 @@ class TaskStore:
                 self._linked_in_chain[chain_root] += 1
             self._active += 1
             self._counts["created"] += 1
+            self._tallies[START_TASK_CONTACT].succeeded += 1
             return CreateOutcome(contact_id, duplicate=False)
+
+    def _related_attributes(self, request: Mapping[str, Any]) -> Mapping[str, str]:
+        """RelatedContactId "copies contact attributes from the related task contact to the new contact"
+        (when the emulator knows it: it may be a voice or chat contact)."""
+        related = self._tasks.get(request.get("RelatedContactId") or "")
+        if related is None or related.instance_id != request["InstanceId"]:
+            return {}
+        return dict(related.state.attributes)
 
     def _admit_into_chain(self, previous_contact_id: str | None) -> str | None:
         """The root of the chain the new task joins (None: it starts its own)."""
@@ -193,35 +196,145 @@ class TaskStore:
                 rule="active_task_quota",
             )
 
+    # the lifecycle ----------------------------------------------------------------------------------
+    def update_contact(self, request: Mapping[str, Any], *, now: float) -> TaskRecord:
+        moment = datetime.fromtimestamp(now, UTC)
+        return self._change(
+            UPDATE_CONTACT,
+            request,
+            "ContactId",
+            lambda task: lifecycle.updated_contact(task, request, moment),
+        )
+
+    def update_schedule(self, request: Mapping[str, Any], *, now: float) -> TaskRecord:
+        moment = datetime.fromtimestamp(now, UTC)
+        return self._change(
+            UPDATE_CONTACT_SCHEDULE,
+            request,
+            "ContactId",
+            lambda task: lifecycle.rescheduled(task, request["ScheduledTime"], moment),
+        )
+
+    def stop(self, request: Mapping[str, Any], *, now: float) -> TaskRecord:
+        moment = datetime.fromtimestamp(now, UTC)
+        return self._change(
+            STOP_CONTACT, request, "ContactId", lambda task: lifecycle.stopped(task, request, moment)
+        )
+
+    def update_attributes(self, request: Mapping[str, Any], *, now: float) -> list[TaskRecord]:
+        """Merge the attributes into the task's, and into every task of its linked-task chain (all or
+        none: a chain member that would exceed the size limit rejects the call)."""
+        moment = datetime.fromtimestamp(now, UTC)
+        with self._lock:
+            target = self._find(request["InstanceId"], request["InitialContactId"], "InitialContactId")
+            root = self._chain_root.get(target.contact_id, target.contact_id)
+            chain = [
+                task
+                for task in self._tasks.values()
+                if task.instance_id == target.instance_id
+                and self._chain_root.get(task.contact_id, task.contact_id) == root
+            ]
+            changes = [
+                (task, lifecycle.updated_attributes(task, request["Attributes"], moment)) for task in chain
+            ]
+            updated = []
+            for task, (state, written) in changes:
+                via = None if task.contact_id == target.contact_id else target.contact_id
+                entry = HistoryEntry(UPDATE_CONTACT_ATTRIBUTES, moment, written, via_contact_id=via)
+                updated.append(self._write(task, state, entry))
+            self._tallies[UPDATE_CONTACT_ATTRIBUTES].succeeded += 1
+            return updated
+
+    def describe(self, instance_id: str, contact_id: str) -> TaskRecord:
+        with self._lock:
+            task = self._find(instance_id, contact_id, "ContactId")
+            self._tallies[DESCRIBE_CONTACT].succeeded += 1
+            return task
+
     def complete(self, contact_id: str, *, now: float) -> TaskRecord:
-        """Mark a task completed, freeing its active-task quota slot (completing twice is a no-op)."""
+        """Mark a task completed as an agent would, freeing its active-task quota slot (completing an
+        ended task is a no-op)."""
+        moment = datetime.fromtimestamp(now, UTC)
         with self._lock:
             task = self._tasks.get(contact_id)
             if task is None:
                 raise UnknownContact(contact_id)
             if task.active:
-                task = replace(task, completed_at=datetime.fromtimestamp(now, UTC))
-                self._tasks[contact_id] = task
-                self._active -= 1
-                self._counts["completed"] += 1
+                state = replace(
+                    task.state,
+                    disconnect_reason="AGENT_DISCONNECT",
+                    ended_by=EMULATOR_COMPLETE,
+                    last_updated_at=moment,
+                )
+                entry = HistoryEntry(EMULATOR_COMPLETE, moment, ("State", "DisconnectReason"))
+                task = self._write(task, state, entry, ends=True)
             return task
 
+    def _change(
+        self, operation: str, request: Mapping[str, Any], id_member: str, change: Change
+    ) -> TaskRecord:
+        with self._lock:
+            task = self._find(request["InstanceId"], request[id_member], id_member)
+            state, written = change(task)
+            ends = operation == STOP_CONTACT
+            updated = self._write(
+                task, state, HistoryEntry(operation, state.last_updated_at, written), ends=ends
+            )
+            self._tallies[operation].succeeded += 1
+            return updated
+
+    def _find(self, instance_id: str, contact_id: str, id_member: str) -> TaskRecord:
+        task = self._tasks.get(contact_id)
+        if task is None or task.instance_id != instance_id:
+            raise ResourceNotFound(
+                f"{id_member} {contact_id} does not exist in instance {instance_id}", rule="contact_not_found"
+            )
+        return task
+
+    def _write(
+        self, task: TaskRecord, state: ContactState, entry: HistoryEntry, *, ends: bool = False
+    ) -> TaskRecord:
+        ended_now = ends and task.active
+        updated = replace(
+            task,
+            contact=state,
+            history=(*task.history, entry),
+            completed_at=entry.time if ended_now else task.completed_at,
+        )
+        self._tasks[task.contact_id] = updated
+        if ended_now:
+            self._active -= 1
+            self._counts["completed"] += 1
+        return updated
+
+    # inspection -------------------------------------------------------------------------------------
     def tasks(self) -> list[TaskRecord]:
         with self._lock:
             return list(self._tasks.values())
 
+    def task(self, contact_id: str) -> TaskRecord:
+        with self._lock:
+            task = self._tasks.get(contact_id)
+            if task is None:
+                raise UnknownContact(contact_id)
+            return task
+
     def counters(self) -> Counters:
         with self._lock:
+            start = self._tallies[START_TASK_CONTACT].snapshot()
             return Counters(
-                calls=self._counts["calls"],
+                calls=start.calls,
                 created=self._counts["created"],
                 duplicates=self._counts["duplicates"],
-                throttles=self._counts["throttles"],
+                throttles=start.throttles,
                 completed=self._counts["completed"],
                 active=self._active,
-                rejections=MappingProxyType(dict(self._rejections)),
-                rejections_by_rule=MappingProxyType(dict(self._rejections_by_rule)),
-                injected_faults=MappingProxyType(dict(self._injected)),
-                injected_latency_seconds=self._injected_latency,
-                lost_responses=MappingProxyType(dict(self._lost_responses)),
+                rejections=start.rejections,
+                rejections_by_rule=start.rejections_by_rule,
+                injected_faults=start.injected_faults,
+                injected_latency_seconds=start.injected_latency_seconds,
+                lost_responses=start.lost_responses,
+                operations=MappingProxyType(
+                    {name: tally.snapshot() for name, tally in self._tallies.items()}
+                ),
             )

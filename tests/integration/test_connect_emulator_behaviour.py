@@ -4,9 +4,11 @@ real boto3 client."""
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -17,12 +19,14 @@ from mypy_boto3_connect import ConnectClient
 
 from local.connect_emulator import (
     CONNECTION_DROPPED,
+    EMULATED_OPERATIONS,
     LOST_RESPONSE_KINDS,
     ConfigError,
     ConnectEmulator,
     FaultConfig,
     FixedLatency,
     LognormalLatency,
+    OperationFaults,
     RateLimit,
     UniformLatency,
 )
@@ -177,7 +181,7 @@ def test_seeded_error_rates_give_the_same_outcomes_after_reset(
 
 def test_error_rates_must_name_modelled_errors_and_add_up_to_at_most_one() -> None:
     with pytest.raises(ConfigError, match="unknown error type"):
-        FaultConfig(error_rates={"AccessDeniedException": 0.5})
+        FaultConfig(error_rates={"AccessDenied": 0.5})
     with pytest.raises(ConfigError, match="at most 1"):
         FaultConfig(error_rates={"ThrottlingException": 0.6, "InternalServiceException": 0.6})
 
@@ -411,3 +415,254 @@ def test_reset_restores_the_configured_faults(
 
     assert connect_client.start_task_contact(**task_request())["ContactId"]
     assert connect_emulator.counters().calls == 1
+
+
+# faults on the lifecycle operations -------------------------------------------------------------------
+INSTANCE = "11111111-2222-3333-4444-555555555555"
+_SIGNED = {
+    "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20250101/us-east-1/connect/aws4_request, "
+    "SignedHeaders=host;x-amz-date, Signature=" + "0" * 64
+}
+
+
+def _lifecycle_calls(client: ConnectClient, contact_id: str) -> dict[str, Callable[[], object]]:
+    ids: dict[str, Any] = {"InstanceId": INSTANCE, "ContactId": contact_id}
+    in_two_hours = datetime.fromtimestamp(time.time() + 7_200, UTC)
+    return {
+        "UpdateContact": lambda: client.update_contact(**ids, Name="Renamed"),
+        "UpdateContactAttributes": lambda: client.update_contact_attributes(
+            InstanceId=INSTANCE, InitialContactId=contact_id, Attributes={"status": "open"}
+        ),
+        "UpdateContactSchedule": lambda: client.update_contact_schedule(**ids, ScheduledTime=in_two_hours),
+        "StopContact": lambda: client.stop_contact(**ids),
+        "DescribeContact": lambda: client.describe_contact(**ids),
+    }
+
+
+LIFECYCLE_OPERATIONS = [name for name in EMULATED_OPERATIONS if name != "StartTaskContact"]
+
+
+@pytest.mark.parametrize("operation", LIFECYCLE_OPERATIONS)
+def test_error_rates_reach_every_operation_and_change_nothing(
+    connect_client: ConnectClient,
+    connect_emulator: ConnectEmulator,
+    task_request: RequestBuilder,
+    operation: str,
+) -> None:
+    scheduled = task_request(ScheduledTime=time.time() + 3_600)
+    contact_id = connect_client.start_task_contact(**scheduled)["ContactId"]
+    connect_emulator.set_faults(FaultConfig(error_rates={"InternalServiceException": 1.0}))
+
+    with pytest.raises(connect_client.exceptions.InternalServiceException) as error:
+        _lifecycle_calls(connect_client, contact_id)[operation]()
+
+    assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+    assert len(connect_emulator.task(contact_id).history) == 1
+    assert connect_emulator.counters().operations[operation].injected_faults == {
+        "InternalServiceException": 1
+    }
+
+
+def test_an_error_type_an_operation_cannot_answer_with_leaves_its_calls_alone(
+    connect_client: ConnectClient, connect_emulator: ConnectEmulator, task_request: RequestBuilder
+) -> None:
+    contact_id = connect_client.start_task_contact(**task_request())["ContactId"]
+    connect_emulator.set_faults(FaultConfig(error_rates={"ServiceQuotaExceededException": 1.0}))
+
+    connect_client.update_contact(InstanceId=INSTANCE, ContactId=contact_id, Name="Renamed")
+    with pytest.raises(connect_client.exceptions.ServiceQuotaExceededException):
+        connect_client.start_task_contact(**task_request())
+
+    assert connect_emulator.task(contact_id).state.name == "Renamed"
+
+
+def test_operation_faults_replace_the_top_level_ones_for_that_operation_only(
+    connect_client: ConnectClient, connect_emulator: ConnectEmulator, task_request: RequestBuilder
+) -> None:
+    contact_id = connect_client.start_task_contact(**task_request())["ContactId"]
+    connect_emulator.set_faults(
+        FaultConfig(
+            error_rates={"InternalServiceException": 1.0},
+            operations={
+                "StopContact": OperationFaults(error_rates={"ContactNotFoundException": 1.0}),
+                "DescribeContact": OperationFaults(error_rates={}),
+            },
+        )
+    )
+
+    with pytest.raises(connect_client.exceptions.ContactNotFoundException) as stopped:
+        connect_client.stop_contact(InstanceId=INSTANCE, ContactId=contact_id)
+    described = connect_client.describe_contact(InstanceId=INSTANCE, ContactId=contact_id)
+    with pytest.raises(connect_client.exceptions.InternalServiceException):
+        connect_client.update_contact(InstanceId=INSTANCE, ContactId=contact_id, Name="Renamed")
+
+    assert stopped.value.response["ResponseMetadata"]["HTTPStatusCode"] == 410
+    assert described["Contact"]["Id"] == contact_id
+    assert connect_emulator.task(contact_id).active
+
+
+@pytest.mark.parametrize("operation", ["UpdateContactAttributes", "StopContact"])
+def test_throttling_reaches_operations_whose_model_does_not_list_it(
+    connect_client: ConnectClient,
+    connect_emulator: ConnectEmulator,
+    task_request: RequestBuilder,
+    operation: str,
+) -> None:
+    contact_id = connect_client.start_task_contact(**task_request())["ContactId"]
+    connect_emulator.set_faults(
+        FaultConfig(operations={operation: OperationFaults(error_rates={"ThrottlingException": 1.0})})
+    )
+
+    with pytest.raises(connect_client.exceptions.ThrottlingException) as error:
+        _lifecycle_calls(connect_client, contact_id)[operation]()
+
+    assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 429
+
+
+def test_each_operation_has_its_own_token_bucket(
+    connect_client: ConnectClient, connect_emulator: ConnectEmulator, task_request: RequestBuilder
+) -> None:
+    connect_emulator.set_faults(
+        FaultConfig(
+            rate_limit=RateLimit(requests_per_second=0.001, burst=1),
+            operations={
+                "UpdateContact": OperationFaults(rate_limit=RateLimit(requests_per_second=0.001, burst=2))
+            },
+        )
+    )
+    contact_id = connect_client.start_task_contact(**task_request())["ContactId"]
+    connect_client.describe_contact(InstanceId=INSTANCE, ContactId=contact_id)
+    connect_client.update_contact(InstanceId=INSTANCE, ContactId=contact_id, Name="one")
+    connect_client.update_contact(InstanceId=INSTANCE, ContactId=contact_id, Name="two")
+
+    with pytest.raises(connect_client.exceptions.ThrottlingException):
+        connect_client.describe_contact(InstanceId=INSTANCE, ContactId=contact_id)
+    with pytest.raises(connect_client.exceptions.ThrottlingException):
+        connect_client.update_contact(InstanceId=INSTANCE, ContactId=contact_id, Name="three")
+
+    operations = connect_emulator.counters().operations
+    assert (operations["DescribeContact"].throttles, operations["UpdateContact"].throttles) == (1, 1)
+    assert connect_emulator.counters().throttles == 0  # StartTaskContact's own bucket was not touched
+
+
+def test_a_lost_answer_after_a_lifecycle_change_leaves_the_change_applied(
+    connect_client: ConnectClient, connect_emulator: ConnectEmulator, task_request: RequestBuilder
+) -> None:
+    contact_id = connect_client.start_task_contact(**task_request())["ContactId"]
+    connect_emulator.set_faults(FaultConfig(lost_response_rates={"InternalServiceException": 1.0}))
+
+    with pytest.raises(connect_client.exceptions.InternalServiceException) as error:
+        connect_client.update_contact_attributes(
+            InstanceId=INSTANCE, InitialContactId=contact_id, Attributes={"status": "refunded"}
+        )
+
+    assert "UpdateContactAttributes took effect" in error.value.response["Error"]["Message"]
+    assert connect_emulator.task(contact_id).state.attributes == {"status": "refunded"}
+    counters = connect_emulator.counters().operations["UpdateContactAttributes"]
+    assert (counters.calls, counters.succeeded, counters.lost_responses) == (
+        1,
+        1,
+        {"InternalServiceException": 1},
+    )
+
+
+def test_a_stop_whose_connection_dropped_is_seen_ended_when_retried(
+    connect_client: ConnectClient, connect_emulator: ConnectEmulator, task_request: RequestBuilder
+) -> None:
+    contact_id = connect_client.start_task_contact(**task_request())["ContactId"]
+    connect_emulator.set_faults(
+        FaultConfig(
+            operations={"StopContact": OperationFaults(lost_response_rates={CONNECTION_DROPPED: 1.0})}
+        )
+    )
+
+    with pytest.raises(ConnectionClosedError):
+        connect_client.stop_contact(InstanceId=INSTANCE, ContactId=contact_id)
+    with pytest.raises(connect_client.exceptions.InvalidRequestException) as retried:
+        connect_client.stop_contact(InstanceId=INSTANCE, ContactId=contact_id)
+
+    assert "already ended" in retried.value.response["Error"]["Message"]
+    assert not connect_emulator.task(contact_id).active
+
+
+def test_latency_of_one_operation_is_counted_under_it(
+    connect_client: ConnectClient, connect_emulator: ConnectEmulator, task_request: RequestBuilder
+) -> None:
+    contact_id = connect_client.start_task_contact(**task_request())["ContactId"]
+    connect_emulator.set_faults(
+        FaultConfig(operations={"DescribeContact": OperationFaults(latency=FixedLatency(seconds=0.02))})
+    )
+
+    connect_client.describe_contact(InstanceId=INSTANCE, ContactId=contact_id)
+    connect_client.start_task_contact(**task_request())
+
+    counters = connect_emulator.counters()
+    assert counters.operations["DescribeContact"].injected_faults == {"Latency": 1}
+    assert counters.operations["DescribeContact"].injected_latency_seconds == pytest.approx(0.02)
+    assert counters.injected_faults == {}
+
+
+def test_seeded_start_task_contact_outcomes_ignore_calls_of_other_operations(
+    emulator_http: EmulatorHttp, connect_emulator: ConnectEmulator, task_request: RequestBuilder
+) -> None:
+    faults = FaultConfig(error_rates={"ThrottlingException": 0.4}, seed=11)
+
+    def outcomes(*, interleave: bool) -> list[int]:
+        connect_emulator.set_faults(faults)
+        statuses = []
+        for _ in range(30):
+            statuses.append(emulator_http.start_task_contact(task_request()).status)
+            if interleave:
+                emulator_http.request("GET", f"/contacts/{INSTANCE}/c-1", headers=_SIGNED)
+        return statuses
+
+    assert outcomes(interleave=True) == outcomes(interleave=False)
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ({"operations": {"StopContacts": {}}}, "did you mean 'StopContact'"),
+        ({"operations": {"StopContact": {"errors": {}}}}, "operations.StopContact: unknown setting 'errors'"),
+        (
+            {"operations": {"StopContact": {"error_rates": {"ServiceQuotaExceededException": 0.5}}}},
+            "operations.StopContact.error_rates: unknown error type",
+        ),
+        ({"operations": {"StopContact": {"rate_limit": {"burst": 2}}}}, "requests_per_second is required"),
+        (
+            {"operations": {"StopContact": {"lost_response_rates": {"ConnectionDropped": 1.5}}}},
+            "must be a probability",
+        ),
+    ],
+)
+def test_operation_fault_settings_that_are_wrong_are_refused_by_name(
+    document: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        FaultConfig.from_json(document)
+
+
+def test_operation_faults_round_trip_over_http(
+    connect_emulator: ConnectEmulator, emulator_http: EmulatorHttp
+) -> None:
+    document = {
+        "latency": {"kind": "fixed", "seconds": 0},
+        "rate_limit": None,
+        "error_rates": {"ThrottlingException": 0.1},
+        "lost_response_rates": {},
+        "active_task_quota": None,
+        "seed": 5,
+        "operations": {
+            "StopContact": {"error_rates": {"ContactNotFoundException": 0.5}},
+            "UpdateContact": {
+                "rate_limit": {"requests_per_second": 1, "burst": 1},
+                "lost_response_rates": {},
+            },
+        },
+    }
+
+    answer = emulator_http.request("PUT", "/_emulator/faults", document)
+
+    assert answer.status == 200
+    assert answer.body == emulator_http.request("GET", "/_emulator/faults").body == document
+    assert connect_emulator.faults.for_operation("UpdateContact").error_rates == {"ThrottlingException": 0.1}

@@ -1,5 +1,6 @@
-"""What tests and benchmarks read back: tasks, counters, reset and completion, over HTTP and in Python;
-and the emulator's lifecycle, including `serve` as the CLI runs it."""
+"""What tests and benchmarks read back: tasks (their current state and history), counters (per
+operation too), reset and completion, over HTTP and in Python; and starting and stopping the emulator,
+including `serve` as the CLI runs it."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 from mypy_boto3_connect import ConnectClient
 
-from local.connect_emulator import ConnectEmulator, EmulatorNotRunning, UnknownContact
+from local.connect_emulator import EMULATED_OPERATIONS, ConnectEmulator, EmulatorNotRunning, UnknownContact
 
 if TYPE_CHECKING:
     from tests.integration.conftest import EmulatorHttp
@@ -150,3 +151,81 @@ def test_serve_prints_its_endpoint_serves_and_exits_cleanly_on_ctrl_c() -> None:
     assert status == 200
     assert process.returncode == 0
     assert "stopped" in remaining_output
+
+
+# the lifecycle in the inspection API -------------------------------------------------------------------
+INSTANCE = "11111111-2222-3333-4444-555555555555"
+
+
+def test_tasks_endpoint_shows_each_task_in_its_current_state_with_its_history(
+    connect_client: ConnectClient, emulator_http: EmulatorHttp, task_request: RequestBuilder
+) -> None:
+    request = task_request(Attributes={"orderId": "1042"})
+    contact_id = connect_client.start_task_contact(**request)["ContactId"]
+    connect_client.update_contact(InstanceId=INSTANCE, ContactId=contact_id, Name="Refund approved")
+    connect_client.update_contact_attributes(
+        InstanceId=INSTANCE, InitialContactId=contact_id, Attributes={"status": "refunded"}
+    )
+    connect_client.stop_contact(InstanceId=INSTANCE, ContactId=contact_id)
+
+    [task] = emulator_http.request("GET", "/_emulator/tasks").body["Tasks"]
+    one = emulator_http.request("GET", f"/_emulator/tasks/{contact_id}")
+
+    assert one.status == 200
+    assert one.body == task
+    assert task["Request"] == request  # as received, whatever happened since
+    assert task["Status"] == "COMPLETED"
+    current = task["Contact"]
+    assert (current["State"], current["Name"], current["DisconnectReason"]) == (
+        "STOPPED",
+        "Refund approved",
+        "API",
+    )
+    assert current["Attributes"] == {"orderId": "1042", "status": "refunded"}
+    assert current["DisconnectTime"] == task["CompletedTime"]
+    history = task["History"]
+    assert [entry["Operation"] for entry in history] == [
+        "StartTaskContact",
+        "UpdateContact",
+        "UpdateContactAttributes",
+        "StopContact",
+    ]
+    assert history[1]["Fields"] == ["Name"]
+    assert history[2]["Fields"] == ["Attributes.status"]
+    assert all(datetime.fromisoformat(entry["Time"]).tzinfo is not None for entry in history)
+    assert [entry["ViaContactId"] for entry in history] == [None] * 4
+
+
+def test_task_endpoint_for_an_unknown_contact_is_not_found(
+    connect_emulator: ConnectEmulator, emulator_http: EmulatorHttp
+) -> None:
+    answer = emulator_http.request("GET", "/_emulator/tasks/no-such-contact")
+
+    assert answer.status == 404
+    with pytest.raises(UnknownContact):
+        connect_emulator.task("no-such-contact")
+
+
+def test_counters_have_figures_per_operation_and_the_top_level_stays_start_task_contacts(
+    connect_client: ConnectClient, emulator_http: EmulatorHttp, task_request: RequestBuilder
+) -> None:
+    contact_id = connect_client.start_task_contact(**task_request())["ContactId"]
+    connect_client.describe_contact(InstanceId=INSTANCE, ContactId=contact_id)
+    connect_client.stop_contact(InstanceId=INSTANCE, ContactId=contact_id)
+    for _ in range(2):
+        with pytest.raises(connect_client.exceptions.InvalidRequestException):
+            connect_client.stop_contact(InstanceId=INSTANCE, ContactId=contact_id)
+
+    counters = emulator_http.request("GET", "/_emulator/counters").body
+
+    assert (counters["calls"], counters["created"], counters["rejections"]) == (1, 1, {})
+    assert (counters["completed"], counters["active"]) == (1, 0)
+    operations = counters["operations"]
+    assert set(operations) == set(EMULATED_OPERATIONS)
+    assert operations["StopContact"]["calls"] == 3
+    assert operations["StopContact"]["succeeded"] == 1
+    assert operations["StopContact"]["rejections"] == {"InvalidRequestException": 2}
+    assert operations["StopContact"]["rejections_by_rule"] == {"contact_ended": 2}
+    assert operations["DescribeContact"]["succeeded"] == operations["StartTaskContact"]["succeeded"] == 1
+    for figures in operations.values():
+        assert figures["calls"] == figures["succeeded"] + sum(figures["rejections"].values())
