@@ -1,4 +1,6 @@
-"""The only code that calls Amazon Connect: StartTaskContact, with its errors sorted into types.
+"""The only code that calls Amazon Connect: StartTaskContact and a task's lifecycle (UpdateContact,
+UpdateContactAttributes, UpdateContactSchedule, StopContact, DescribeContact), every error sorted into
+types by one function, ``classify_client_error``.
 
 The client is the production boto3 client: bounded ``standard`` retries, and the standard
 ``AWS_ENDPOINT_URL_CONNECT`` variable honoured by botocore itself (the offline emulator uses it).
@@ -12,7 +14,10 @@ content. Quoted text goes, field paths after "at" stay, the error code is kept a
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -29,20 +34,35 @@ PERMANENT_ERROR_CODES = frozenset(
         "InvalidParameterException",
         "InvalidRequestException",
         "ResourceNotFoundException",
+        # StopContact's 410: the contact is not active or does not exist (stop_task tells "ended" apart).
+        "ContactNotFoundException",
         "AccessDeniedException",
+        # A Global Resiliency instance whose active region is not ours: every call from this region fails
+        # until an operator moves traffic back; the DLQ and a redrive are the way, not blind retries.
+        "InvalidActiveRegionException",
         # Not among StartTaskContact's declared errors; Connect raises it (409) elsewhere when a token or
         # name is already taken. Should it come, the same request with the same ClientToken cannot succeed.
         "IdempotencyException",
     }
 )
-THROTTLING_ERROR_CODES = frozenset({"ThrottlingException", "TooManyRequestsException"})
+# UpdateContactSchedule's LimitExceededException comes as a 429 too: read as a rate limit.
+THROTTLING_ERROR_CODES = frozenset(
+    {"ThrottlingException", "TooManyRequestsException", "LimitExceededException"}
+)
 QUOTA_ERROR_CODE = "ServiceQuotaExceededException"
+# Any other code is transient: InternalServiceException and any 5xx, expired credentials, and
+# UpdateContact's ConflictException ("cannot be performed at this time": another operation in flight).
+
+# A StopContact refused with one of these may mean the task had ended already: stop_task checks.
+MAYBE_ALREADY_STOPPED_CODES = frozenset(
+    {"ContactNotFoundException", "InvalidRequestException", "ResourceNotFoundException"}
+)
 MAX_ERROR_MESSAGE_CHARS = 300
 MAX_SCANNED_CHARS = 4096  # a service message is cut to this before it is cleaned: bounded work
 REDACTED = "***"
 _QUOTES = "'\"`"
-# StartTaskContact's members (botocore's model; a test keeps the two in step). A quoted path after "at"
-# stays only if it starts with one of them: "at 'name'", "at 'references.1.member.value'".
+# Each operation's members (botocore's model; a test keeps them in step). A quoted path after "at" stays
+# only if it starts with one of them: "at 'name'", "at 'references.1.member.value'", "at 'contactId'".
 START_TASK_CONTACT_MEMBERS = (
     "Attachments",
     "Attributes",
@@ -59,7 +79,22 @@ START_TASK_CONTACT_MEMBERS = (
     "SegmentAttributes",
     "TaskTemplateId",
 )
-_SAFE_PATH = rf"(?i:{'|'.join(START_TASK_CONTACT_MEMBERS)})(?:[.\[][A-Za-z0-9_.:\-\[\]/]{{0,127}})?"
+OPERATION_MEMBERS: Mapping[str, tuple[str, ...]] = {
+    "StartTaskContact": START_TASK_CONTACT_MEMBERS,
+    "UpdateContact": (
+        *("AdditionalRecipients", "ContactId", "CustomerEndpoint", "Description", "InstanceId", "Name"),
+        *("QueueInfo", "References", "SegmentAttributes", "SystemEndpoint", "UserInfo"),
+    ),
+    "UpdateContactAttributes": ("Attributes", "InitialContactId", "InstanceId"),
+    "UpdateContactSchedule": ("ContactId", "InstanceId", "ScheduledTime"),
+    "StopContact": ("ContactId", "DisconnectReason", "InstanceId"),
+    "DescribeContact": ("ContactId", "InstanceId"),
+}
+# In a fixed order (longest first): the same pattern on every cold start.
+_MEMBERS = sorted(
+    {member for members in OPERATION_MEMBERS.values() for member in members}, key=len, reverse=True
+)
+_SAFE_PATH = rf"(?i:{'|'.join(_MEMBERS)})(?:[.\[][A-Za-z0-9_.:\-\[\]/]{{0,127}})?"
 _AT_PATH = rf"\s+at\s+(?P<q>['\"`])(?P<path>{_SAFE_PATH})(?P=q)"
 _VALUE_AT_PATH_FAILED = re.compile(rf"\bValue\s+(?P<value>.*?){_AT_PATH}(?=\s+failed to satisfy)", re.DOTALL)
 # The same without the sentence after it, when the value itself is quoted.
@@ -98,8 +133,37 @@ def make_connect_client(base: Config, *, max_pool_connections: int = 10) -> Conn
     return boto3.client("connect", config=config)
 
 
+class StopOutcome(StrEnum):
+    """What ``stop_task`` found: it ended the task, or the task had ended already (nothing to do)."""
+
+    STOPPED = "stopped"
+    ALREADY_STOPPED = "already-stopped"
+
+
+@dataclass(frozen=True, slots=True)
+class TaskContact:
+    """What DescribeContact says about a task's lifecycle: ids, timestamps and codes, never its content
+    (no Name, Description, Attributes or References), so it can be logged as it is."""
+
+    contact_id: str
+    channel: str | None
+    initiation_method: str | None
+    initiation_timestamp: datetime | None
+    scheduled_time: datetime | None
+    last_update_timestamp: datetime | None
+    disconnect_timestamp: datetime | None
+    disconnect_reason: str | None
+
+    @property
+    def stopped(self) -> bool:
+        """The task has ended (completed, stopped, expired): Connect set its DisconnectTimestamp."""
+        return self.disconnect_timestamp is not None
+
+
 class ConnectTasks:
-    """Starts tasks; raises ConnectRejected (permanent) or ConnectThrottled/ConnectUnavailable (transient)."""
+    """Starts tasks and manages their lifecycle; every method raises ConnectRejected (permanent) or
+    ConnectThrottled/ConnectUnavailable (transient), sorted by ``classify_client_error``, and refuses
+    (ValueError) to call without the ids its operation requires."""
 
     def __init__(self, client: ConnectClient) -> None:
         self._client = client
@@ -108,19 +172,105 @@ class ConnectTasks:
         """Create the task and return its ContactId. ``request`` must carry our ClientToken."""
         if not request.get("ClientToken"):
             raise ValueError("refusing to call StartTaskContact without a ClientToken")
+        return _send(self._client.start_task_contact, request)["ContactId"]
+
+    def update_task(self, instance_id: str, contact_id: str, fields: Mapping[str, Any]) -> None:
+        """UpdateContact: set ``fields`` (Name, Description, References, SegmentAttributes, or any other
+        member botocore's model allows; an unknown one is a ParamValidationError rejection)."""
+        _require("UpdateContact", InstanceId=instance_id, ContactId=contact_id)
+        if not fields:
+            raise ValueError("refusing to call UpdateContact without a field to update")
+        if taken := sorted({"InstanceId", "ContactId"} & set(fields)):
+            raise ValueError(f"UpdateContact fields must not repeat the ids: {', '.join(taken)}")
+        _send(self._client.update_contact, {**fields, "InstanceId": instance_id, "ContactId": contact_id})
+
+    def update_task_attributes(
+        self, instance_id: str, contact_id: str, attributes: Mapping[str, str]
+    ) -> None:
+        """UpdateContactAttributes: create or overwrite these attributes (others are kept) of the task
+        ``contact_id`` (its InitialContactId). Connect accepts it on ended tasks too."""
+        _require("UpdateContactAttributes", InstanceId=instance_id, InitialContactId=contact_id)
+        request = {"InstanceId": instance_id, "InitialContactId": contact_id, "Attributes": dict(attributes)}
+        _send(self._client.update_contact_attributes, request)
+
+    def reschedule_task(self, instance_id: str, contact_id: str, scheduled_time: datetime) -> None:
+        """UpdateContactSchedule: move a scheduled task to ``scheduled_time`` (timezone-aware). A task
+        that has already started or ended is Connect's to refuse (ConnectRejected, permanent)."""
+        _require("UpdateContactSchedule", InstanceId=instance_id, ContactId=contact_id)
+        if scheduled_time.utcoffset() is None:
+            raise ValueError("refusing to call UpdateContactSchedule with a naive ScheduledTime")
+        request = {"InstanceId": instance_id, "ContactId": contact_id, "ScheduledTime": scheduled_time}
+        _send(self._client.update_contact_schedule, request)
+
+    def stop_task(
+        self, instance_id: str, contact_id: str, *, disconnect_reason: str | None = None
+    ) -> StopOutcome:
+        """StopContact, idempotent: returns STOPPED, or ALREADY_STOPPED when the task had ended already.
+
+        Connect's answer to stopping an ended contact is not pinned down by its model (ContactNotFound-
+        Exception is documented "not active or does not exist", for voice; tasks may get InvalidRequest-
+        or ResourceNotFoundException), so on any of these three the adapter asks DescribeContact instead
+        of reading a message: a contact Connect still has, with a DisconnectTimestamp, is ALREADY_STOPPED.
+        Otherwise the StopContact rejection is raised as it came (ConnectRejected, permanent); a transient
+        failure of that DescribeContact is raised as it came (retry later)."""
+        _require("StopContact", InstanceId=instance_id, ContactId=contact_id)
+        request: dict[str, Any] = {"InstanceId": instance_id, "ContactId": contact_id}
+        if disconnect_reason is not None:
+            request["DisconnectReason"] = {"Code": disconnect_reason}
         try:
-            response = self._client.start_task_contact(**request)
-        except ClientError as error:
-            raise classify_client_error(error, request) from None
-        except ParamValidationError as error:
-            # botocore refused our request before sending it: the same request always will.
-            raise ConnectRejected(
-                "ParamValidationError", redact_service_message(_without_values(str(error)))
-            ) from None
-        except BotoCoreError as error:
-            # Timeouts, connection errors, retries exhausted on a network fault: worth retrying later.
-            raise ConnectUnavailable(type(error).__name__, "Connect could not be reached") from None
-        return response["ContactId"]
+            _send(self._client.stop_contact, request)
+        except ConnectRejected as error:
+            rejected = error
+        else:
+            return StopOutcome.STOPPED
+        if rejected.code in MAYBE_ALREADY_STOPPED_CODES and self._has_ended(instance_id, contact_id):
+            return StopOutcome.ALREADY_STOPPED
+        raise rejected
+
+    def describe_task(self, instance_id: str, contact_id: str) -> TaskContact:
+        """DescribeContact, reduced to the lifecycle view callers need (is it open, scheduled, ended)."""
+        _require("DescribeContact", InstanceId=instance_id, ContactId=contact_id)
+        request = {"InstanceId": instance_id, "ContactId": contact_id}
+        contact = _send(self._client.describe_contact, request).get("Contact", {})
+        return TaskContact(
+            contact_id=contact.get("Id") or contact_id,
+            channel=contact.get("Channel"),
+            initiation_method=contact.get("InitiationMethod"),
+            initiation_timestamp=contact.get("InitiationTimestamp"),
+            scheduled_time=contact.get("ScheduledTimestamp"),
+            last_update_timestamp=contact.get("LastUpdateTimestamp"),
+            disconnect_timestamp=contact.get("DisconnectTimestamp"),
+            disconnect_reason=contact.get("DisconnectReason"),
+        )
+
+    def _has_ended(self, instance_id: str, contact_id: str) -> bool:
+        try:
+            return self.describe_task(instance_id, contact_id).stopped
+        except ConnectRejected:  # Connect does not have it (or will not say): not "already stopped"
+            return False
+
+
+def _require(operation: str, **ids: str) -> None:
+    """Refuse to call ``operation`` without each of its required ids."""
+    for member, value in ids.items():
+        if not value:
+            raise ValueError(f"refusing to call {operation} without a {member}")
+
+
+def _send[T](call: Callable[..., T], request: Mapping[str, Any]) -> T:
+    """One Connect call, every failure turned into our types: the one path all operations share."""
+    try:
+        return call(**request)
+    except ClientError as error:
+        raise classify_client_error(error, request) from None
+    except ParamValidationError as error:
+        # botocore refused our request before sending it: the same request always will.
+        raise ConnectRejected(
+            "ParamValidationError", redact_service_message(_without_values(str(error)))
+        ) from None
+    except BotoCoreError as error:
+        # Timeouts, connection errors, retries exhausted on a network fault: worth retrying later.
+        raise ConnectUnavailable(type(error).__name__, "Connect could not be reached") from None
 
 
 def classify_client_error(
