@@ -15,7 +15,7 @@ from jsonschema import Draft202012Validator  # type: ignore[import-untyped]  # d
 
 from task_creator.errors import MappingFileError
 from task_creator.mapping.rules import parse_mapping
-from task_creator.mapping.task_fields import TASK_FIELDS
+from task_creator.mapping.task_fields import ACTION_FIELDS, TASK_ACTIONS, TASK_FIELDS
 from tests.support import MAPPING_SCHEMA_FILE, REPO_ROOT, SHIPPED_MAPPING_FILE, load_json
 
 MAPPING_REFERENCE_FILE = REPO_ROOT / "docs" / "mapping.md"
@@ -383,3 +383,214 @@ def test_schema_rejects_a_reference_type_that_is_not_text(validator: Draft202012
 
 def test_loader_reports_a_reference_type_that_is_not_text() -> None:
     assert loader_rejects(reference_type_not_text())
+
+
+# --- lifecycle rules: update, reschedule, complete ---------------------------------------------------
+
+LIFECYCLE_MAPPING: dict[str, Any] = {
+    "rules": [
+        {
+            "name": "order-delayed",
+            "match": {"source": ["acme.orders"], "detail-type": ["OrderDelayed"]},
+            "action": "create",
+            "taskKey": "order:{{ detail.orderId }}",
+            "pastScheduledTime": "dead-letter",
+            "task": {"Name": "Order {{ detail.orderId }}", "ScheduledTime": "{{ detail.followUpAt }}"},
+        },
+        {
+            "name": "order-changed",
+            "match": {"source": ["acme.orders"], "detail-type": ["OrderChanged"]},
+            "action": "update",
+            "taskKey": "order:{{ detail.orderId }}",
+            "eventId": "{{ detail.changeId }}",
+            "oversize": "fail",
+            "task": {
+                "Name": "Order {{ detail.orderId }}: {{ detail.status }}",
+                "Description": "{{ detail.reason }}",
+                "Attributes": {"status": "{{ detail.status }}"},
+                "References": {"Tracking": {"Type": "URL", "Value": "{{ detail.trackingUrl }}"}},
+                "SegmentAttributes": {"priority": {"ValueInteger": "{{ detail.priority }}"}},
+            },
+        },
+        {
+            "name": "order-moved",
+            "match": {"source": ["acme.orders"], "detail-type": ["OrderMoved"]},
+            "action": "reschedule",
+            "taskKey": "order:{{ detail.orderId }}",
+            "pastScheduledTime": "dead-letter",
+            "task": {"ScheduledTime": "{{ detail.followUpAt }}"},
+        },
+        {
+            "name": "order-moved-to-a-fixed-time",
+            "match": {"source": ["acme.orders"], "detail-type": ["OrderMovedToMorning"]},
+            "action": "reschedule",
+            "taskKey": "order:{{ detail.orderId }}",
+            "task": {"ScheduledTime": 1795512600},
+        },
+        {
+            "name": "order-delivered",
+            "match": {"source": ["acme.orders"], "detail-type": ["OrderDelivered"]},
+            "action": "complete",
+            "taskKey": "order:{{ detail.orderId }}",
+        },
+        {
+            "name": "order-cancelled",
+            "match": {"source": ["acme.orders"], "detail-type": ["OrderCancelled"]},
+            "action": "complete",
+            "taskKey": "order:{{ detail.orderId }}",
+            "task": {"DisconnectReason": {"Code": "{{ detail.reason }}"}},
+        },
+    ]
+}
+
+
+def lifecycle_rule(name: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    def pick(document: dict[str, Any]) -> dict[str, Any]:
+        rule: dict[str, Any] = next(r for r in document["rules"] if r["name"] == name)
+        return rule
+
+    return pick
+
+
+def broken_lifecycle(change: Change) -> dict[str, Any]:
+    """The lifecycle mapping with one change applied."""
+    document = copy.deepcopy(LIFECYCLE_MAPPING)
+    change(document)
+    return document
+
+
+UPDATE, RESCHEDULE = lifecycle_rule("order-changed"), lifecycle_rule("order-moved")
+COMPLETE, CANCEL = lifecycle_rule("order-delivered"), lifecycle_rule("order-cancelled")
+CREATE = lifecycle_rule("order-delayed")
+
+INVALID_LIFECYCLE_DOCUMENTS = {
+    "unknown-action": lambda: broken_lifecycle(lambda d: UPDATE(d).update(action="delete")),
+    "action-not-text": lambda: broken_lifecycle(lambda d: UPDATE(d).update(action=["update"])),
+    "update-without-task-key": lambda: broken_lifecycle(lambda d: UPDATE(d).pop("taskKey")),
+    "reschedule-without-task-key": lambda: broken_lifecycle(lambda d: RESCHEDULE(d).pop("taskKey")),
+    "complete-without-task-key": lambda: broken_lifecycle(lambda d: COMPLETE(d).pop("taskKey")),
+    "constant-task-key": lambda: broken_lifecycle(lambda d: UPDATE(d).update(taskKey="order")),
+    "empty-task-key": lambda: broken_lifecycle(lambda d: CREATE(d).update(taskKey="")),
+    "number-task-key": lambda: broken_lifecycle(lambda d: CREATE(d).update(taskKey=7)),
+    "update-without-task": lambda: broken_lifecycle(lambda d: UPDATE(d).pop("task")),
+    "update-with-empty-task": lambda: broken_lifecycle(lambda d: UPDATE(d).update(task={})),
+    "update-with-a-create-parameter": lambda: broken_lifecycle(
+        lambda d: UPDATE(d)["task"].update(ContactFlowId="flow-1")
+    ),
+    "update-with-instance-id": lambda: broken_lifecycle(lambda d: UPDATE(d)["task"].update(InstanceId="i")),
+    "update-with-contact-id": lambda: broken_lifecycle(lambda d: UPDATE(d)["task"].update(ContactId="c")),
+    "update-with-attachments": lambda: broken_lifecycle(
+        lambda d: UPDATE(d)["task"].update(Attachments=[{"FileName": "a", "S3Url": "u"}])
+    ),
+    "update-with-scheduled-time": lambda: broken_lifecycle(
+        lambda d: UPDATE(d)["task"].update(ScheduledTime="{{ detail.at }}")
+    ),
+    "update-reference-type-not-allowed": lambda: broken_lifecycle(
+        lambda d: UPDATE(d)["task"]["References"].update(File={"Type": "ATTACHMENT", "Value": "x"})
+    ),
+    "update-attribute-key-with-space": lambda: broken_lifecycle(
+        lambda d: UPDATE(d)["task"]["Attributes"].update({"order status": "x"})
+    ),
+    "update-with-past-scheduled-time": lambda: broken_lifecycle(
+        lambda d: UPDATE(d).update(pastScheduledTime="dead-letter")
+    ),
+    "reschedule-without-task": lambda: broken_lifecycle(lambda d: RESCHEDULE(d).pop("task")),
+    "reschedule-without-scheduled-time": lambda: broken_lifecycle(lambda d: RESCHEDULE(d).update(task={})),
+    "reschedule-with-name": lambda: broken_lifecycle(lambda d: RESCHEDULE(d)["task"].update(Name="n")),
+    "reschedule-scheduled-time-boolean": lambda: broken_lifecycle(
+        lambda d: RESCHEDULE(d)["task"].update(ScheduledTime=True)
+    ),
+    "reschedule-that-starts-now": lambda: broken_lifecycle(
+        lambda d: RESCHEDULE(d).update(pastScheduledTime="start-now")
+    ),
+    "reschedule-with-oversize": lambda: broken_lifecycle(lambda d: RESCHEDULE(d).update(oversize="fail")),
+    "complete-task-not-an-object": lambda: broken_lifecycle(lambda d: COMPLETE(d).update(task="stop")),
+    "complete-with-a-name": lambda: broken_lifecycle(lambda d: COMPLETE(d).update(task={"Name": "n"})),
+    "complete-with-instance-id": lambda: broken_lifecycle(
+        lambda d: COMPLETE(d).update(task={"InstanceId": "i"})
+    ),
+    "complete-disconnect-reason-text": lambda: broken_lifecycle(
+        lambda d: CANCEL(d)["task"].update(DisconnectReason="CUSTOMER")
+    ),
+    "complete-disconnect-reason-without-code": lambda: broken_lifecycle(
+        lambda d: CANCEL(d)["task"].update(DisconnectReason={})
+    ),
+    "complete-disconnect-reason-extra-member": lambda: broken_lifecycle(
+        lambda d: CANCEL(d)["task"]["DisconnectReason"].update(Reason="x")
+    ),
+    "complete-disconnect-code-number": lambda: broken_lifecycle(
+        lambda d: CANCEL(d)["task"]["DisconnectReason"].update(Code=5)
+    ),
+    "complete-with-past-scheduled-time": lambda: broken_lifecycle(
+        lambda d: COMPLETE(d).update(pastScheduledTime="dead-letter")
+    ),
+    "complete-with-oversize": lambda: broken_lifecycle(lambda d: COMPLETE(d).update(oversize="truncate")),
+    "create-with-disconnect-reason": lambda: broken_lifecycle(
+        lambda d: CREATE(d)["task"].update(DisconnectReason={"Code": "x"})
+    ),
+    "create-without-task": lambda: broken_lifecycle(lambda d: CREATE(d).pop("task")),
+}
+
+
+def test_lifecycle_mapping_uses_every_action_and_parameter_and_is_valid_for_both(
+    validator: Draft202012Validator,
+) -> None:
+    named = {field for rule in LIFECYCLE_MAPPING["rules"] for field in rule.get("task", {})}
+
+    assert schema_errors(validator, LIFECYCLE_MAPPING) == []
+    mapping = parse_mapping(LIFECYCLE_MAPPING)
+    assert {rule.action for rule in mapping.rules} == set(TASK_ACTIONS)
+    assert {f for action in TASK_ACTIONS if action != "create" for f in ACTION_FIELDS[action]} <= named
+
+
+def test_schema_names_every_lifecycle_parameter_the_loader_accepts() -> None:
+    definitions = load_json(MAPPING_SCHEMA_FILE)["$defs"]
+
+    assert set(definitions["updateTask"]["properties"]) == set(ACTION_FIELDS["update"])
+    assert set(definitions["rescheduleTask"]["properties"]) == set(ACTION_FIELDS["reschedule"])
+    assert set(definitions["completeTask"]["properties"]) == set(ACTION_FIELDS["complete"])
+    assert definitions["rule"]["properties"]["action"]["enum"] == list(TASK_ACTIONS)
+
+
+@pytest.mark.parametrize(
+    "make_document", INVALID_LIFECYCLE_DOCUMENTS.values(), ids=INVALID_LIFECYCLE_DOCUMENTS.keys()
+)
+def test_schema_and_loader_both_reject_the_invalid_lifecycle_document(
+    validator: Draft202012Validator, make_document: Callable[[], Any]
+) -> None:
+    document = make_document()
+
+    assert schema_errors(validator, document) != [], "the schema accepts it"
+    assert loader_rejects(document), "the loader accepts it"
+
+
+def test_loader_also_rejects_a_task_key_with_an_empty_placeholder() -> None:
+    assert loader_rejects(broken_lifecycle(lambda d: UPDATE(d).update(taskKey="order:{{ }}")))
+
+
+VALID_LIFECYCLE_VARIANTS = {
+    "complete-with-an-empty-task": lambda: broken_lifecycle(lambda d: COMPLETE(d).update(task={})),
+    "update-of-attributes-only": lambda: broken_lifecycle(
+        lambda d: UPDATE(d).update(task={"Attributes": {"status": "{{ detail.status }}"}})
+    ),
+    "update-that-truncates": lambda: broken_lifecycle(lambda d: UPDATE(d).update(oversize="truncate")),
+    "explicit-create-without-task-key": lambda: broken_lifecycle(lambda d: CREATE(d).pop("taskKey")),
+    "create-that-starts-late": lambda: broken_lifecycle(
+        lambda d: CREATE(d).update(pastScheduledTime="start-now")
+    ),
+    "reschedule-without-past-scheduled-time": lambda: broken_lifecycle(
+        lambda d: RESCHEDULE(d).pop("pastScheduledTime")
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    "make_document", VALID_LIFECYCLE_VARIANTS.values(), ids=VALID_LIFECYCLE_VARIANTS.keys()
+)
+def test_schema_and_loader_both_accept_the_lifecycle_variant(
+    validator: Draft202012Validator, make_document: Callable[[], Any]
+) -> None:
+    document = make_document()
+
+    assert schema_errors(validator, document) == []
+    assert parse_mapping(document).rules

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from task_creator.errors import MappingError
-from task_creator.mapping.render import TaskDefaults, render_identity, render_request
+from task_creator.mapping.keys import render_identity
+from task_creator.mapping.render import TaskDefaults, render_request
 from task_creator.mapping.rules import MappingRule, parse_mapping
 
 INSTANCE_ID = "11111111-2222-3333-4444-555555555555"

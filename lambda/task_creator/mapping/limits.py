@@ -7,6 +7,9 @@ so a botocore upgrade that adds or changes one fails the tests). And Connect's a
 whose rules are stricter and are kept too: the 32 KB attributes and 4 KB references budgets, the
 reference types accepted at creation, exactly one flow selector.
 
+The lifecycle requests (UpdateContact, UpdateContactAttributes, UpdateContactSchedule, StopContact)
+share these shapes member for member: lifecycle_limits.py checks them with the same functions.
+
 Lengths are in characters (Unicode code points, as botocore counts them), budgets in UTF-8 bytes. Every
 text value must be valid Unicode: an unpaired surrogate (U+D800 to U+DFFF) cannot be encoded to UTF-8,
 so such a request could not even be sent; it is refused, naming the field, never quoting the value.
@@ -109,15 +112,15 @@ def enforce_limits(request: Mapping[str, Any], *, policy: LimitPolicy) -> dict[s
     _check_members(checked)
     for field, bounds in (("Name", NAME), ("Description", DESCRIPTION)):
         if field in checked:
-            checked[field] = _fit_text(field, checked[field], bounds, policy.oversize)
+            checked[field] = fit_text(field, checked[field], bounds, policy.oversize)
     for field, maybe_bounds in TEXT_FIELDS.items():
         if field in checked:
             check_text(field, checked[field], maybe_bounds)
     _check_flow_selectors(checked)
-    _check_scheduled_time(checked.get("ScheduledTime"))
-    _check_attributes(checked.get("Attributes"))
-    _check_references(checked.get("References"))
-    _check_segment_attributes(checked.get("SegmentAttributes"))
+    check_scheduled_time(checked.get("ScheduledTime"))
+    check_attributes(checked.get("Attributes"))
+    check_references(checked.get("References"))
+    check_segment_attributes(checked.get("SegmentAttributes"))
     _check_attachments(checked.get("Attachments"))
     return checked
 
@@ -149,7 +152,7 @@ def _out_of_bounds(number: int, bounds: Bounds, unit: str) -> str:
     return f"{number} {unit}, at least {bounds.min} required"
 
 
-def _label(key: Any) -> str:
+def field_label(key: Any) -> str:
     """A key of the request as it may appear in a field name: printable, escaped otherwise, clipped."""
     text = key if isinstance(key, str) and key.isprintable() else ascii(key)
     return clip(text, _LABEL_MAX_CHARS)
@@ -158,13 +161,13 @@ def _label(key: Any) -> str:
 def _check_members(request: Mapping[str, Any]) -> None:
     for field in request:
         if field not in TASK_FIELDS and field != "ClientToken":
-            raise LimitViolation(_label(field), "is not a StartTaskContact parameter")
+            raise LimitViolation(field_label(field), "is not a StartTaskContact parameter")
     for field in REQUIRED_FIELDS:
         if field not in request:
             raise LimitViolation(field, "is required")
 
 
-def _fit_text(field: str, value: Any, bounds: Bounds, oversize: Oversize) -> str:
+def fit_text(field: str, value: Any, bounds: Bounds, oversize: Oversize) -> str:
     text = check_text(field, value)
     if len(text) <= bounds.max:
         return check_text(field, text, bounds)
@@ -183,19 +186,19 @@ def _check_flow_selectors(request: Mapping[str, Any]) -> None:
         raise LimitViolation("ContactFlowId", f"one of {', '.join(FLOW_SELECTORS)} is required")
 
 
-def _check_scheduled_time(value: Any) -> None:
+def check_scheduled_time(value: Any) -> None:
     if value is not None and not (isinstance(value, datetime) and value.utcoffset() is not None):
         raise LimitViolation("ScheduledTime", "must be a timezone-aware timestamp")
 
 
-def _check_attributes(attributes: Any) -> None:
+def check_attributes(attributes: Any) -> None:
     if attributes is None:
         return
     if not isinstance(attributes, Mapping):
         raise LimitViolation("Attributes", "must be an object of text values")
     total = 0
     for key, value in attributes.items():
-        at = f"Attributes.{_label(key)}"
+        at = f"Attributes.{field_label(key)}"
         check_text(at, key)
         if not ATTRIBUTE_KEY_PATTERN.fullmatch(key):
             raise LimitViolation(at, "keys may contain only letters, digits, '_' and '-'")
@@ -208,25 +211,26 @@ def _check_attributes(attributes: Any) -> None:
         raise LimitViolation("Attributes", f"{total} UTF-8 bytes in all, the limit is {ATTRIBUTES_MAX_BYTES}")
 
 
-def _check_references(references: Any) -> None:
+def check_references(references: Any, *, when: str = "at task creation") -> None:
+    """References as Connect takes them ``when`` (at task creation, or by an update: the same rules)."""
     if references is None:
         return
     if not isinstance(references, Mapping):
         raise LimitViolation("References", 'must be an object of {"Type": ..., "Value": ...} references')
     total = 0
     for name, reference in references.items():
-        at = f"References.{_label(name)}"
+        at = f"References.{field_label(name)}"
         check_text(at, name, REFERENCE_KEY)
         if not isinstance(reference, Mapping):
             raise LimitViolation(at, 'must be a {"Type": ..., "Value": ...} reference')
         others = sorted(reference.keys() - REFERENCE_MEMBERS_AT_CREATION, key=str)
         if others:
-            raise LimitViolation(f"{at}.{_label(others[0])}", "cannot be set at task creation (Type, Value)")
+            raise LimitViolation(f"{at}.{field_label(others[0])}", f"cannot be set {when} (Type, Value)")
         kind = reference.get("Type")
         if not isinstance(kind, str) or kind not in REFERENCE_TYPES_AT_CREATION:
             allowed = ", ".join(sorted(REFERENCE_TYPES_AT_CREATION))
             shown = clip(repr(kind), _LABEL_MAX_CHARS)
-            raise LimitViolation(f"{at}.Type", f"{shown} is not allowed at creation ({allowed})")
+            raise LimitViolation(f"{at}.Type", f"{shown} is not allowed {when} ({allowed})")
         value = check_text(f"{at}.Value", reference.get("Value"), REFERENCE_VALUE)
         if kind == "DATE" and not (value.isascii() and value.isdigit()):
             raise LimitViolation(f"{at}.Value", "a DATE reference must be epoch seconds")
@@ -235,7 +239,7 @@ def _check_references(references: Any) -> None:
         raise LimitViolation("References", f"{total} UTF-8 bytes in all, the limit is {REFERENCES_MAX_BYTES}")
 
 
-def _check_segment_attributes(attributes: Any) -> None:
+def check_segment_attributes(attributes: Any) -> None:
     if attributes is None:
         return
     _check_segment_map("SegmentAttributes", attributes)
@@ -245,7 +249,7 @@ def _check_segment_map(where: str, entries: Any) -> None:
     if not isinstance(entries, Mapping):
         raise LimitViolation(where, "must be an object of segment attribute values")
     for key, value in entries.items():
-        at = f"{where}.{_label(key)}"
+        at = f"{where}.{field_label(key)}"
         check_text(at, key, SEGMENT_ATTRIBUTE_NAME)
         _check_segment_value(at, value)
 

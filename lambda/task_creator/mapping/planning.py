@@ -1,9 +1,10 @@
-"""One canonical event -> the tasks to create (one per matching rule) and the rules that cannot render.
+"""One canonical event -> the planned task actions (one per matching rule) and the rules that cannot render.
 
-Pure: matching, rendering, the ClientToken and Connect's limits, with no I/O. The order of work per rule
-is identity, ClientToken, request, static limits; what depends on the clock (``ScheduledTime``) is left
-to ``schedule.schedule_request``, after the ledger has said the task is new. The handler, the CLI's
-``render`` command and the tests all go through here, so what users preview is what the function sends.
+Pure: matching, rendering, the ClientToken, the task key and Connect's limits, with no I/O. The order of
+work per rule is identity, ClientToken, task key, request, static limits; what depends on the clock (a
+create's or a reschedule's ``ScheduledTime``) is left to ``schedule.schedule_request``, right before the
+call. The handler, the CLI's ``render`` command and the tests all go through here, so what users preview
+is what the function sends.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from typing import Any
 
 from task_creator.errors import PermanentFailure, TaskCreatorError, UnmatchedEvent
 from task_creator.mapping.envelope import CanonicalEvent
+from task_creator.mapping.keys import render_identity, render_task_key
+from task_creator.mapping.lifecycle_limits import enforce_lifecycle_limits
 from task_creator.mapping.limits import LimitPolicy, enforce_limits
-from task_creator.mapping.render import TaskDefaults, render_identity, render_request
-from task_creator.mapping.rules import MappingRule, TaskMapping
+from task_creator.mapping.render import TaskDefaults, render_request
+from task_creator.mapping.rules import MappingRule, TaskAction, TaskMapping
 from task_creator.mapping.schedule import DEFAULT_SCHEDULE_WINDOW, PastScheduledTime, schedule_request
 from task_creator.mapping.token import client_token
 
@@ -31,8 +34,16 @@ class PlanningContext:
 
 @dataclass(frozen=True)
 class PlannedTask:
-    """A request ready for Connect (ClientToken included) and where it came from; its ScheduledTime is
-    still to be checked against the clock (``past_scheduled_time`` says what to do when it has passed)."""
+    """One rule's action for one event, and where it came from.
+
+    ``request``: for a create, the StartTaskContact request ready for Connect (ClientToken included);
+    for an update, reschedule or complete, the rendered fields of the rule's block only (no ids, no
+    ClientToken): Name, Description, References, SegmentAttributes and Attributes (UpdateContact and
+    UpdateContactAttributes), ScheduledTime (UpdateContactSchedule), DisconnectReason ``{"Code": ...}``
+    or nothing (StopContact). A ScheduledTime is still to be checked against the clock
+    (``past_scheduled_time`` says what to do when it has passed: always "dead-letter" for a reschedule).
+    ``client_token`` is derived for every action (namespace, rule, identity): the idempotency key.
+    ``task_key``: the rendered ``taskKey`` (None for a create rule without one)."""
 
     rule: str
     event_id: str
@@ -40,6 +51,8 @@ class PlannedTask:
     client_token: str
     request: dict[str, Any]
     past_scheduled_time: PastScheduledTime = "start-now"
+    action: TaskAction = "create"
+    task_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -87,21 +100,30 @@ def plan_task(
 ) -> PlannedTask:
     identity = render_identity(rule, envelope, event.id)
     token = client_token(context.token_namespace, rule.name, identity)
+    task_key = render_task_key(rule, envelope)
     request = render_request(rule, envelope, context.defaults)
-    request = enforce_limits(request, policy=LimitPolicy(oversize=rule.oversize))
+    policy = LimitPolicy(oversize=rule.oversize)
+    if rule.action == "create":
+        request = {**enforce_limits(request, policy=policy), "ClientToken": token}
+    else:
+        request = enforce_lifecycle_limits(rule.action, request, policy=policy)
     return PlannedTask(
         rule=rule.name,
         event_id=event.id,
         identity=identity,
         client_token=token,
-        request={**request, "ClientToken": token},
+        request=request,
         past_scheduled_time=rule.past_scheduled_time,
+        action=rule.action,
+        task_key=task_key,
     )
 
 
 def preview_at(plan: EventPlan, *, now: datetime, window: timedelta = DEFAULT_SCHEDULE_WINDOW) -> EventPlan:
-    """``plan`` as the function would send it at ``now`` if none of its tasks existed yet: each task's
-    ScheduledTime checked against the clock, a task that may not be sent moved to the failures."""
+    """``plan`` as the function would send it at ``now`` if none of its tasks existed yet (and every
+    task key had its task): each ScheduledTime, a create's or a reschedule's, checked against the clock
+    as the function checks it, a task that may not be sent moved to the failures. A reschedule whose
+    time has passed, or is more than ``window`` ahead, is a LimitViolation."""
     tasks: list[PlannedTask] = []
     failures = list(plan.failures)
     for task in plan.tasks:

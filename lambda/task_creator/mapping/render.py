@@ -1,9 +1,11 @@
-"""A matched rule + the canonical event -> the StartTaskContact request (without ClientToken).
+"""A matched rule + the canonical event -> the request of the rule's action (create: StartTaskContact,
+without ClientToken; update, reschedule, complete: the block's fields only, without the ids).
 
 Rendered values take the type of the parameter they fill: text for ids, Name, Description, attribute
 and reference values; a timezone-aware datetime for ScheduledTime (ISO-8601 or epoch seconds in the
 event); typed segment attribute values. An optional field that renders to null or empty is left out;
-Name rendering empty is a MappingError. InstanceId and ContactFlowId default from the settings; the
+what a request cannot do without is a MappingError: a create's Name, a reschedule's ScheduledTime, an
+update left with no field. InstanceId and ContactFlowId default from the settings (create only); the
 default flow is added only when the rule names no TaskTemplateId or QuickConnectId.
 """
 
@@ -11,15 +13,15 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from task_creator.errors import MappingError
-from task_creator.mapping.limits import FLOW_SELECTORS, NOT_UNICODE, is_valid_unicode
+from task_creator.mapping.limits import FLOW_SELECTORS
 from task_creator.mapping.rules import MappingRule
-from task_creator.mapping.task_fields import TASK_FIELDS, FieldKind
+from task_creator.mapping.task_fields import ACTION_FIELDS, FieldKind
 from task_creator.mapping.templates import Template, TemplateError, as_text
 
 REQUIRED_TEXT = frozenset({"Name", "InstanceId"})
@@ -35,13 +37,13 @@ class TaskDefaults:
 
 
 def render_request(rule: MappingRule, event: Mapping[str, Any], defaults: TaskDefaults) -> dict[str, Any]:
-    """The request for ``rule`` and ``event``; raise MappingError naming the rule and field."""
-    renderer = _Renderer(rule.name, event)
-    request: dict[str, Any] = {}
-    for field, compiled in rule.compiled_task.items():
-        value = renderer.field(field, TASK_FIELDS[field], compiled)
-        if value is not None:
-            request[field] = value
+    """The request for ``rule`` and ``event``; raise MappingError naming the rule and field.
+
+    A create rule's is the StartTaskContact request but its ClientToken; another action's is the fields
+    its block renders (``render_lifecycle_fields``): the function adds the ids."""
+    if rule.action != "create":
+        return render_lifecycle_fields(rule, event)
+    request = _render_fields(rule, event)
     request.setdefault("InstanceId", defaults.instance_id)
     named = [selector for selector in FLOW_SELECTORS if selector in rule.compiled_task]
     for selector in named:
@@ -62,38 +64,32 @@ def render_request(rule: MappingRule, event: Mapping[str, Any], defaults: TaskDe
     return request
 
 
-def render_identity(rule: MappingRule, event: Mapping[str, Any], canonical_id: str) -> str:
-    """The event identity for the ClientToken: the rule's ``eventId`` if given, else the canonical id.
-
-    An identity that could merge unrelated events into one task is a MappingError: empty or blank, or
-    only the template's literal text (every placeholder null, empty or blank), or not valid Unicode."""
-    if rule.event_id is None:
-        return canonical_id
-    template = rule.event_id
-    try:
-        values = template.placeholder_values(event)
-        identity = as_text(template.fill(values)) or ""
-        blank = all(_is_blank(value) for value in values)
-    except TemplateError as error:
-        raise MappingError(f"eventId: {error}", rule=rule.name) from None
-    if not identity.strip():
-        raise MappingError("eventId rendered empty or blank for this event", rule=rule.name)
-    if blank:
+def render_lifecycle_fields(rule: MappingRule, event: Mapping[str, Any]) -> dict[str, Any]:
+    """An update's, reschedule's or complete's fields for ``event``: each left out when it renders null
+    or empty, as for a create. An update left with none, or a reschedule without its ScheduledTime, is a
+    MappingError: Connect's call needs them. A complete may render none (StopContact needs only ids)."""
+    fields = _render_fields(rule, event)
+    if rule.action == "update" and not fields:
         raise MappingError(
-            "eventId rendered none of its placeholders for this event (each was null, empty or blank):"
-            " its literal text alone would merge unrelated events into one task",
+            "nothing to update: every field of the task rendered null or empty for this event",
             rule=rule.name,
         )
-    if not is_valid_unicode(identity):
-        raise MappingError(f"eventId {NOT_UNICODE}", rule=rule.name)
-    return identity
+    if rule.action == "reschedule" and "ScheduledTime" not in fields:
+        raise MappingError(
+            "ScheduledTime rendered empty for this event: a reschedule needs a time", rule=rule.name
+        )
+    return fields
 
 
-def _is_blank(value: Any) -> bool:
-    if value is None or (isinstance(value, list | dict) and not value):
-        return True
-    text = as_text(value)
-    return not text or not text.strip()
+def _render_fields(rule: MappingRule, event: Mapping[str, Any]) -> dict[str, Any]:
+    renderer = _Renderer(rule.name, event)
+    kinds = ACTION_FIELDS[rule.action]
+    rendered: dict[str, Any] = {}
+    for field, compiled in rule.compiled_task.items():
+        value = renderer.field(field, kinds[field], compiled)
+        if value is not None:
+            rendered[field] = value
+    return rendered
 
 
 class _Renderer:
@@ -102,17 +98,16 @@ class _Renderer:
         self.event = event
 
     def field(self, field: str, kind: FieldKind, compiled: Any) -> Any:
-        if kind is FieldKind.TEXT:
-            return self.text(compiled, field)
-        if kind is FieldKind.TIMESTAMP:
-            return self.timestamp(compiled, field)
-        if kind is FieldKind.ATTRIBUTES:
-            return self.attributes(compiled, field)
-        if kind is FieldKind.REFERENCES:
-            return self.references(compiled, field)
-        if kind is FieldKind.SEGMENT_ATTRIBUTES:
-            return self.segment_attributes(compiled, field)
-        return self.attachments(compiled, field)
+        renderers: dict[FieldKind, Callable[[Any, str], Any]] = {
+            FieldKind.TEXT: self.text,
+            FieldKind.TIMESTAMP: self.timestamp,
+            FieldKind.ATTRIBUTES: self.attributes,
+            FieldKind.REFERENCES: self.references,
+            FieldKind.SEGMENT_ATTRIBUTES: self.segment_attributes,
+            FieldKind.ATTACHMENTS: self.attachments,
+            FieldKind.DISCONNECT_REASON: self.disconnect_reason,
+        }
+        return renderers[kind](compiled, field)
 
     def value(self, compiled: Any, where: str) -> Any:
         return _render(compiled, self.event, self.rule, where) if isinstance(compiled, Template) else compiled
@@ -187,6 +182,10 @@ class _Renderer:
         if number is None:
             raise MappingError(f"{where} must render to an integer", rule=self.rule)
         return number
+
+    def disconnect_reason(self, compiled: Mapping[str, Any], where: str) -> dict[str, str] | None:
+        code = self.text(compiled["Code"], f"{where}.Code")
+        return {"Code": code} if code else None
 
     def attachments(self, compiled: Any, where: str) -> list[dict[str, str]] | None:
         items = self.value(compiled, where) if isinstance(compiled, Template) else compiled

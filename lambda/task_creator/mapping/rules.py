@@ -2,49 +2,57 @@
 
 The file format is documented in docs/mapping.md, with a JSON Schema (docs/mapping.schema.json) that
 the tests hold this loader to. Every problem is reported at once, each naming the rule and the field.
+A rule's ``task`` block is compiled for its ``action`` by task_blocks.py.
 """
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
-from collections.abc import Iterable as AbcIterable
 from collections.abc import Mapping as AbcMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
 
 from task_creator.errors import MappingFileError
-from task_creator.mapping.limits import (
-    ATTACHMENTS_MAX,
-    ATTACHMENTS_MIN,
-    ATTRIBUTE_KEY_PATTERN,
-    FLOW_SELECTORS,
-    REFERENCE_NAME_MAX_CHARS,
-    REFERENCE_TYPES_AT_CREATION,
-    SEGMENT_ATTRIBUTE_NAME_MAX_CHARS,
-    Oversize,
-)
-from task_creator.mapping.pattern_filters import parse_json_float
+from task_creator.mapping.limits import Oversize
+from task_creator.mapping.pattern_numbers import parse_json_float
 from task_creator.mapping.patterns import EventPattern, PatternError
 from task_creator.mapping.schedule import PAST_SCHEDULED_TIME_CHOICES, PastScheduledTime
-from task_creator.mapping.task_fields import SEGMENT_VALUE_KINDS, TASK_FIELDS, FieldKind
-from task_creator.mapping.templates import Template, TemplateError, compile_template
+from task_creator.mapping.task_blocks import TASK_BLOCK_SHAPES, compile_task, compile_text, did_you_mean
+from task_creator.mapping.task_fields import TASK_ACTIONS, TaskAction, a_rule
+from task_creator.mapping.templates import Template
+
+__all__ = [
+    "MappingRule",
+    "TaskAction",
+    "TaskMapping",
+    "Unmatched",
+    "load_mapping",
+    "parse_mapping",
+]
 
 Unmatched = Literal["dead-letter", "ignore"]
 RULE_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # used with fullmatch
 TOP_LEVEL_KEYS = frozenset({"$schema", "description", "rules", "unmatched"})
-RULE_KEYS = frozenset({"name", "description", "match", "eventId", "task", "oversize", "pastScheduledTime"})
+RULE_KEYS = frozenset(
+    {"name", "description", "match", "action", "taskKey", "eventId", "task", "oversize", "pastScheduledTime"}
+)
 UNMATCHED_CHOICES: tuple[Unmatched, ...] = ("dead-letter", "ignore")
 OVERSIZE_CHOICES: tuple[Oversize, ...] = ("truncate", "fail")
-ATTACHMENT_KEYS = frozenset({"FileName", "S3Url"})
-REFERENCE_KEYS = frozenset({"Type", "Value"})
+# Which actions each option means something for (a rule setting it for another action is refused).
+OVERSIZE_ACTIONS = frozenset({"create", "update"})  # the actions that set a Name or Description
+# A reschedule cannot "start now" (UpdateContactSchedule only takes a time to come): it dead-letters.
+PAST_SCHEDULED_TIME_BY_ACTION: dict[TaskAction, tuple[PastScheduledTime, ...]] = {
+    "create": PAST_SCHEDULED_TIME_CHOICES,
+    "reschedule": ("dead-letter",),
+}
 
 
 @dataclass(frozen=True)
 class MappingRule:
-    """One validated rule: when ``pattern`` matches, render ``compiled_task`` into a request."""
+    """One validated rule: when ``pattern`` matches, render ``compiled_task`` into the request of its
+    ``action``; ``task_key`` names the task it registers (create) or acts on (the other actions)."""
 
     name: str
     match: dict[str, Any]
@@ -54,9 +62,16 @@ class MappingRule:
     event_id: Template | None
     oversize: Oversize
     past_scheduled_time: PastScheduledTime = "start-now"
+    action: TaskAction = "create"
+    task_key: Template | None = None
 
     def matches(self, event: AbcMapping[str, Any]) -> bool:
         return self.pattern.matches(event)
+
+    @property
+    def is_lifecycle(self) -> bool:
+        """It needs the task registry: it registers its task under a key, or acts on one."""
+        return self.task_key is not None or self.action != "create"
 
 
 @dataclass(frozen=True)
@@ -68,8 +83,13 @@ class TaskMapping:
     origin: str
 
     def matching_rules(self, event: AbcMapping[str, Any]) -> list[MappingRule]:
-        """Every rule whose pattern matches (fan-out: each creates its own task)."""
+        """Every rule whose pattern matches (fan-out: each has its own outcome)."""
         return [rule for rule in self.rules if rule.matches(event)]
+
+    @property
+    def has_lifecycle_rules(self) -> bool:
+        """Some rule has a ``taskKey`` or an action other than create: the ledger table is required."""
+        return any(rule.is_lifecycle for rule in self.rules)
 
 
 def load_mapping(path: str | Path) -> TaskMapping:
@@ -95,7 +115,7 @@ def parse_mapping(document: Any, *, origin: str = "<mapping>") -> TaskMapping:
     if not isinstance(document, dict):
         raise MappingFileError(origin, ["the file must hold a JSON object with a 'rules' list"])
     problems += [
-        f"unknown top-level key {key!r}{_did_you_mean(key, TOP_LEVEL_KEYS)}"
+        f"unknown top-level key {key!r}{did_you_mean(key, TOP_LEVEL_KEYS)}"
         for key in sorted(document.keys() - TOP_LEVEL_KEYS)
     ]
     if not isinstance(document.get("description", ""), str):
@@ -130,7 +150,7 @@ def _parse_rule(raw: Any, index: int) -> tuple[MappingRule | None, list[str]]:
     name = raw.get("name")
     label = f"rule {name!r}" if isinstance(name, str) and name else f"rules[{index}]"
     problems = [
-        f"{label}: unknown key {key!r}{_did_you_mean(key, RULE_KEYS)}"
+        f"{label}: unknown key {key!r}{did_you_mean(key, RULE_KEYS)}"
         for key in sorted(raw.keys() - RULE_KEYS)
     ]
     if not isinstance(raw.get("description", ""), str):
@@ -140,52 +160,51 @@ def _parse_rule(raw: Any, index: int) -> tuple[MappingRule | None, list[str]]:
             f"{label}: 'name' is required: 1-64 letters, digits, '.', '_' or '-',"
             " starting with a letter or digit"
         )
-    match = raw.get("match")
-    pattern: EventPattern | None = None
-    if not isinstance(match, dict):
-        problems.append(f"{label}: 'match' is required: an EventBridge event pattern object")
-    else:
-        try:
-            pattern = EventPattern.compile(match)
-        except PatternError as error:
-            problems += [f"{label}: {_pattern_path(problem)}" for problem in error.problems]
-    oversize = raw.get("oversize", "truncate")
-    if oversize not in OVERSIZE_CHOICES:
-        problems.append(f"{label}: 'oversize' must be one of {list(OVERSIZE_CHOICES)}, got {oversize!r}")
-    past_scheduled_time = raw.get("pastScheduledTime", "start-now")
-    if past_scheduled_time not in PAST_SCHEDULED_TIME_CHOICES:
+    pattern = _compile_match(raw.get("match"), label, problems)
+    action = _parse_action(raw, label, problems)
+    oversize = _parse_oversize(raw, action, label, problems)
+    past_scheduled_time = _parse_past_scheduled_time(raw, action, label, problems)
+    event_id = (
+        _compile_key(raw["eventId"], "eventId", "a constant makes every event one task", label, problems)
+        if "eventId" in raw
+        else None
+    )
+    task_key = _parse_task_key(raw, action, label, problems)
+    task, compiled_task = _parse_task(raw, action, label, problems)
+    if task_key is not None and isinstance(task, dict) and "InstanceId" in task:
+        # Follow-ups reach the task in the function's instance (CONNECT_INSTANCE_ID): one instance per key.
         problems.append(
-            f"{label}: 'pastScheduledTime' must be one of {list(PAST_SCHEDULED_TIME_CHOICES)},"
-            f" got {past_scheduled_time!r}"
+            f"{label}: task.InstanceId: a rule with a 'taskKey' creates its task in CONNECT_INSTANCE_ID,"
+            " where its follow-ups find it; remove InstanceId or the taskKey"
         )
-    event_id = _compile_event_id(raw["eventId"], label, problems) if "eventId" in raw else None
-    task = raw.get("task")
-    compiled_task: dict[str, Any] = {}
-    if not isinstance(task, dict):
-        problems.append(f"{label}: 'task' is required: a StartTaskContact request object")
-    else:
-        compiled_task = _compile_task(task, label, problems)
-    if problems or pattern is None:
+    if problems or pattern is None or action is None:
         return None, problems
     return (
         MappingRule(
             name=cast(str, name),
-            match=cast(dict[str, Any], match),
+            match=cast(dict[str, Any], raw["match"]),
             pattern=pattern,
-            task=cast(dict[str, Any], task),
+            task=task,
             compiled_task=compiled_task,
             event_id=event_id,
             oversize=oversize,
             past_scheduled_time=past_scheduled_time,
+            action=action,
+            task_key=task_key,
         ),
         [],
     )
 
 
-def _did_you_mean(key: object, known: AbcIterable[str]) -> str:
-    """`` (did you mean 'eventId'?)`` for a near miss such as ``evntId``; "" when nothing is close."""
-    close = difflib.get_close_matches(str(key), sorted(known), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+def _compile_match(match: Any, label: str, problems: list[str]) -> EventPattern | None:
+    if not isinstance(match, dict):
+        problems.append(f"{label}: 'match' is required: an EventBridge event pattern object")
+        return None
+    try:
+        return EventPattern.compile(match)
+    except PatternError as error:
+        problems += [f"{label}: {_pattern_path(problem)}" for problem in error.problems]
+        return None
 
 
 def _pattern_path(problem: str) -> str:
@@ -193,171 +212,95 @@ def _pattern_path(problem: str) -> str:
     return "match" + problem.removeprefix("(root)") if problem.startswith("(root)") else f"match.{problem}"
 
 
-def _compile_event_id(raw: Any, label: str, problems: list[str]) -> Template | None:
+def _parse_action(raw: dict[str, Any], label: str, problems: list[str]) -> TaskAction | None:
+    """The rule's action (default "create"); None when it is not one (its task block is then not read)."""
+    action = raw.get("action", "create")
+    if action not in TASK_ACTIONS:
+        problems.append(f"{label}: 'action' must be one of {list(TASK_ACTIONS)}, got {action!r}")
+        return None
+    return cast(TaskAction, action)
+
+
+def _parse_oversize(
+    raw: dict[str, Any], action: TaskAction | None, label: str, problems: list[str]
+) -> Oversize:
+    oversize = raw.get("oversize", "truncate")
+    if oversize not in OVERSIZE_CHOICES:
+        problems.append(f"{label}: 'oversize' must be one of {list(OVERSIZE_CHOICES)}, got {oversize!r}")
+    elif "oversize" in raw and action is not None and action not in OVERSIZE_ACTIONS:
+        problems.append(
+            f"{label}: 'oversize' does not apply to {a_rule(action)}: it sets no Name or Description"
+        )
+    return cast(Oversize, oversize)
+
+
+def _parse_past_scheduled_time(
+    raw: dict[str, Any], action: TaskAction | None, label: str, problems: list[str]
+) -> PastScheduledTime:
+    allowed = PAST_SCHEDULED_TIME_BY_ACTION.get(action or "create")
+    default: PastScheduledTime = allowed[0] if allowed else "start-now"
+    value = raw.get("pastScheduledTime", default)
+    if value not in PAST_SCHEDULED_TIME_CHOICES:
+        problems.append(
+            f"{label}: 'pastScheduledTime' must be one of {list(PAST_SCHEDULED_TIME_CHOICES)}, got {value!r}"
+        )
+    elif action is None or "pastScheduledTime" not in raw:
+        pass
+    elif allowed is None:
+        problems.append(
+            f"{label}: 'pastScheduledTime' does not apply to {a_rule(action)}: it sets no ScheduledTime"
+        )
+    elif value not in allowed:
+        problems.append(
+            f"{label}: 'pastScheduledTime': {value!r} cannot apply to {a_rule(action)}: UpdateContactSchedule"
+            " only takes a time to come, so a ScheduledTime that has passed dead-letters the event"
+            " (leave 'pastScheduledTime' out, or write \"dead-letter\")"
+        )
+    return cast(PastScheduledTime, value)
+
+
+def _parse_task_key(
+    raw: dict[str, Any], action: TaskAction | None, label: str, problems: list[str]
+) -> Template | None:
+    if "taskKey" in raw:
+        reason = "a constant makes every event act on one task"
+        return _compile_key(raw["taskKey"], "taskKey", reason, label, problems)
+    if action is not None and action != "create":
+        problems.append(
+            f"{label}: 'taskKey' is required in {a_rule(action)}: a template naming the task it acts on,"
+            ' e.g. "order:{{ detail.orderId }}"'
+        )
+    return None
+
+
+def _compile_key(raw: Any, key: str, constant: str, label: str, problems: list[str]) -> Template | None:
+    """``eventId`` or ``taskKey``: a template with at least one placeholder."""
     if not isinstance(raw, str) or not raw.strip():
-        problems.append(f"{label}: 'eventId' must be a non-empty template string")
+        problems.append(f"{label}: {key!r} must be a non-empty template string")
         return None
-    compiled = _compile(raw, f"{label}: eventId", problems)
+    compiled = compile_text(raw, f"{label}: {key}", problems)
     if compiled is not None and not compiled.has_placeholders:
-        # A constant identity would make every event one task: the first would win, the rest be duplicates.
+        # A constant would make every event one task: the first would win, the rest be duplicates.
+        problems.append(f"{label}: {key!r} must contain a {{{{ placeholder }}}}: {constant}")
+        return None
+    return compiled
+
+
+def _parse_task(
+    raw: dict[str, Any], action: TaskAction | None, label: str, problems: list[str]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The rule's task block as written, and compiled for its action (a complete rule may have none)."""
+    if action == "complete" and "task" not in raw:
+        return {}, {}
+    task = raw.get("task")
+    if not isinstance(task, dict):
+        shape = TASK_BLOCK_SHAPES[action or "create"]
         problems.append(
-            f"{label}: 'eventId' must contain a {{{{ placeholder }}}}: a constant makes every event one task"
+            f"{label}: 'task' must be {shape}"
+            if action == "complete"
+            else f"{label}: 'task' is required: {shape}"
         )
-        return None
-    return compiled
-
-
-def _compile_task(task: dict[str, Any], label: str, problems: list[str]) -> dict[str, Any]:
-    compiled: dict[str, Any] = {}
-    for field, value in task.items():
-        kind = TASK_FIELDS.get(field)
-        where = f"{label}: task.{field}"
-        if kind is None:
-            hint = (
-                " (it is derived from the event: see 'eventId')"
-                if field == "ClientToken"
-                else _did_you_mean(field, TASK_FIELDS)
-            )
-            problems.append(f"{where}: not a StartTaskContact parameter{hint}")
-            continue
-        compiled[field] = _COMPILERS[kind](value, where, problems)
-    selectors = [field for field in FLOW_SELECTORS if field in task]
-    if len(selectors) > 1:
-        problems.append(
-            f"{label}: task names {' and '.join(selectors)}: Connect accepts exactly one flow selector"
-        )
-    if "Name" not in task:
-        problems.append(f"{label}: task.Name is required")
-    elif isinstance(task["Name"], str) and not task["Name"].strip():
-        problems.append(f"{label}: task.Name must not be empty")
-    return compiled
-
-
-def _compile(value: str, where: str, problems: list[str]) -> Template | None:
-    try:
-        return compile_template(value)
-    except TemplateError as error:
-        problems.append(f"{where}: {error}")
-        return None
-
-
-def _compile_text(value: Any, where: str, problems: list[str]) -> Any:
-    if not isinstance(value, str):
-        problems.append(f"{where}: must be a string (it may contain {{{{ placeholders }}}})")
-        return None
-    return _compile(value, where, problems)
-
-
-def _compile_timestamp(value: Any, where: str, problems: list[str]) -> Any:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return value
-    return _compile_text(value, where, problems)
-
-
-def _compile_attributes(value: Any, where: str, problems: list[str]) -> Any:
-    if not isinstance(value, dict):
-        problems.append(f"{where}: must be an object of string values")
-        return None
-    compiled = {}
-    for key, item in value.items():
-        if not ATTRIBUTE_KEY_PATTERN.fullmatch(key):
-            problems.append(f"{where}.{key}: attribute keys may contain only letters, digits, '_' and '-'")
-        compiled[key] = _compile_text(item, f"{where}.{key}", problems)
-    return compiled
-
-
-def _compile_references(value: Any, where: str, problems: list[str]) -> Any:
-    if not isinstance(value, dict):
-        problems.append(f'{where}: must be an object of {{"Type": ..., "Value": ...}} references')
-        return None
-    compiled = {}
-    for name, reference in value.items():
-        at = f"{where}.{name}"
-        if not isinstance(reference, dict) or set(reference) != REFERENCE_KEYS:
-            problems.append(f"{at}: a reference is an object with exactly 'Type' and 'Value'")
-            continue
-        if not 1 <= len(name) <= REFERENCE_NAME_MAX_CHARS:
-            problems.append(f"{at}: a reference name has 1 to {REFERENCE_NAME_MAX_CHARS} characters")
-        if not isinstance(reference["Type"], str) or reference["Type"] not in REFERENCE_TYPES_AT_CREATION:
-            allowed = ", ".join(sorted(REFERENCE_TYPES_AT_CREATION))
-            problems.append(
-                f"{at}.Type: {reference['Type']!r} cannot be set at task creation (allowed: {allowed})"
-            )
-        compiled[name] = {
-            "Type": reference["Type"],
-            "Value": _compile_text(reference["Value"], f"{at}.Value", problems),
-        }
-    return compiled
-
-
-def _compile_segment_attributes(value: Any, where: str, problems: list[str]) -> Any:
-    if not isinstance(value, dict):
-        problems.append(f"{where}: must be an object of typed segment attribute values")
-        return None
-    for key in value:
-        if not 1 <= len(key) <= SEGMENT_ATTRIBUTE_NAME_MAX_CHARS:
-            problems.append(
-                f"{where}: segment attribute names have 1 to {SEGMENT_ATTRIBUTE_NAME_MAX_CHARS} characters"
-            )
-    return {key: _compile_segment_value(item, f"{where}.{key}", problems) for key, item in value.items()}
-
-
-def _compile_segment_value(value: Any, where: str, problems: list[str]) -> Any:  # noqa: PLR0911 - one per kind
-    if not isinstance(value, dict) or len(value) != 1 or next(iter(value)) not in SEGMENT_VALUE_KINDS:
-        kinds = ", ".join(SEGMENT_VALUE_KINDS)
-        problems.append(f"{where}: a segment attribute value is an object with exactly one of {kinds}")
-        return None
-    kind, item = next(iter(value.items()))
-    if kind == "ValueMap":
-        if not isinstance(item, dict):
-            problems.append(f"{where}.ValueMap: must be an object of segment attribute values")
-            return None
-        return {
-            kind: {k: _compile_segment_value(v, f"{where}.ValueMap.{k}", problems) for k, v in item.items()}
-        }
-    if kind == "ValueList":
-        if not isinstance(item, list):
-            problems.append(f"{where}.ValueList: must be a list of segment attribute values")
-            return None
-        return {
-            kind: [_compile_segment_value(v, f"{where}.ValueList[{i}]", problems) for i, v in enumerate(item)]
-        }
-    if kind == "ValueInteger":
-        if isinstance(item, float) and not item.is_integer():
-            problems.append(f"{where}.ValueInteger: must be a whole number")
-        return {kind: _compile_timestamp(item, f"{where}.{kind}", problems)}
-    return {kind: _compile_text(item, f"{where}.{kind}", problems)}
-
-
-def _compile_attachments(value: Any, where: str, problems: list[str]) -> Any:
-    if isinstance(value, str):
-        template = _compile(value, where, problems)
-        if template is not None and not template.is_single_expression:
-            problems.append(f"{where}: as a string it must be one {{{{ expression }}}} yielding a list")
-        return template
-    if not isinstance(value, list) or not ATTACHMENTS_MIN <= len(value) <= ATTACHMENTS_MAX:
-        problems.append(
-            f"{where}: must be a list of {ATTACHMENTS_MIN} to {ATTACHMENTS_MAX}"
-            ' {"FileName", "S3Url"} objects'
-        )
-        return None
-    compiled = []
-    for index, item in enumerate(value):
-        at = f"{where}[{index}]"
-        if not isinstance(item, dict) or set(item) != ATTACHMENT_KEYS:
-            problems.append(f"{at}: an attachment is an object with exactly 'FileName' and 'S3Url'")
-            continue
-        compiled.append(
-            {key: _compile_text(item[key], f"{at}.{key}", problems) for key in sorted(ATTACHMENT_KEYS)}
-        )
-    return compiled
-
-
-_COMPILERS = {
-    FieldKind.TEXT: _compile_text,
-    FieldKind.TIMESTAMP: _compile_timestamp,
-    FieldKind.ATTRIBUTES: _compile_attributes,
-    FieldKind.REFERENCES: _compile_references,
-    FieldKind.SEGMENT_ATTRIBUTES: _compile_segment_attributes,
-    FieldKind.ATTACHMENTS: _compile_attachments,
-}
+        return {}, {}
+    if action is None:
+        return task, {}
+    return task, compile_task(action, task, label, problems)
