@@ -12,8 +12,6 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import UTC, datetime
 from typing import NoReturn
 
@@ -24,7 +22,6 @@ from task_creator.adapters.ledger import TaskLedger
 from task_creator.backoff import RetryBackoff
 from task_creator.decision import RETRIES_EXHAUSTED, Action, Attempt, Decision, decide
 from task_creator.errors import (
-    ConnectThrottled,
     DeadLetterUnavailable,
     InvocationDeadline,
     MalformedEvent,
@@ -33,21 +30,20 @@ from task_creator.errors import (
     TransientFailure,
     UnexpectedError,
 )
-from task_creator.in_flight import InFlightTasks
+from task_creator.lifecycle import TaskLifecycle
 from task_creator.mapping.envelope import CanonicalEvent
 from task_creator.mapping.planning import (
     EventPlan,
-    PlannedTask,
     PlanningContext,
     RuleFailure,
     plan_event,
     unmatched_error,
 )
 from task_creator.mapping.rules import TaskMapping
-from task_creator.mapping.schedule import schedule_request
 from task_creator.observability import Metric, Outcome, TaskMetrics, log_failure, log_outcome, log_unexpected
 from task_creator.rate_limit import TokenBucket
 from task_creator.records import CreatedTask, Delivery, EventReport, PlanningSettings, TaskStarter
+from task_creator.rule_runner import RuleRunner
 
 
 class TaskCreator:
@@ -65,23 +61,29 @@ class TaskCreator:
         limiter: TokenBucket | None = None,
         backoff: RetryBackoff | None = None,
         max_receive_count: int | None = None,
+        lifecycle: TaskLifecycle | None = None,
         clock: Callable[[], datetime] | None = None,
         rng: random.Random | None = None,
     ) -> None:
         self.mapping = mapping
         self.planning = planning
-        self.connect = connect
         self.metrics = metrics
-        self.ledger = ledger
         self.dead_letters = dead_letters
         self.fifo_dead_letters = fifo_dead_letters
         self.ingest_queue = ingest_queue
-        self.limiter = limiter
         self.backoff = backoff or RetryBackoff()
         self.max_receive_count = max_receive_count
         self.clock = clock or _utc_now
         self.rng = rng or random.Random()
-        self.in_flight = InFlightTasks()
+        self.rules = RuleRunner(
+            connect=connect,
+            metrics=metrics,
+            ledger=ledger,
+            lifecycle=lifecycle,
+            limiter=limiter,
+            clock=self.clock,
+            schedule_window=planning.schedule_window,
+        )
 
     def process(
         self, delivery: Delivery, read: Callable[[], CanonicalEvent], *, deadline: float
@@ -109,7 +111,7 @@ class TaskCreator:
                 return EventReport(event_id=event.id, ignored=True)
             unmatched = [RuleFailure("", unmatched_error(event))]
             return self._settle(delivery, event.id, attempt, permanent=unmatched)
-        created, permanent, transient = self._start_all(plan, deadline)
+        created, permanent, transient = self._start_all(plan, event, deadline)
         return self._settle(
             delivery,
             event.id,
@@ -128,7 +130,7 @@ class TaskCreator:
     # --- creating tasks ---------------------------------------------------------------------------
 
     def _start_all(
-        self, plan: EventPlan, deadline: float
+        self, plan: EventPlan, event: CanonicalEvent, deadline: float
     ) -> tuple[list[CreatedTask], list[RuleFailure], list[RuleFailure]]:
         created: list[CreatedTask] = []
         permanent: list[RuleFailure] = []
@@ -138,7 +140,7 @@ class TaskCreator:
                 if time.monotonic() > deadline:
                     # Too close to the invocation's timeout: a call cut off by it would fail the whole batch.
                     raise InvocationDeadline("no time left in this invocation to start the task")
-                created.append(self._start(task, deadline))
+                created.append(self.rules.run(task, event, deadline))
             except PermanentFailure as error:
                 error.rule = task.rule
                 permanent.append(RuleFailure(rule=task.rule, error=error))
@@ -150,81 +152,6 @@ class TaskCreator:
                 surprise = UnexpectedError(f"{type(error).__name__} while starting the task", rule=task.rule)
                 transient.append(RuleFailure(rule=task.rule, error=surprise))
         return created, permanent, transient
-
-    def _start(self, task: PlannedTask, deadline: float) -> CreatedTask:
-        """The task, created once: a token already in flight here waits for it; the ledger skips a token
-        done before; only a new task is checked against the clock and sent."""
-        claim = self.in_flight.claim(task.client_token)
-        if claim.leader:
-            try:
-                contact_id, duplicate = self._create_once(task, deadline)
-            except BaseException as error:
-                self.in_flight.settle(task.client_token, contact_id=None, error=error)
-                raise
-            self.in_flight.settle(task.client_token, contact_id=contact_id, error=None)
-        else:
-            contact_id, duplicate = self._wait_for(claim.future, deadline), True
-        self.metrics.count(Metric.DUPLICATES_SKIPPED if duplicate else Metric.TASKS_CREATED, task.rule)
-        outcome = Outcome.DUPLICATE if duplicate else Outcome.CREATED
-        log_outcome(
-            task.event_id,
-            task.rule,
-            outcome,
-            "duplicate skipped" if duplicate else "task created",
-            client_token=task.client_token,
-            contact_id=contact_id,
-        )
-        return CreatedTask(
-            rule=task.rule, client_token=task.client_token, contact_id=contact_id, duplicate=duplicate
-        )
-
-    def _create_once(self, task: PlannedTask, deadline: float) -> tuple[str, bool]:
-        started_late = False
-
-        def create() -> str:
-            nonlocal started_late
-            scheduled = schedule_request(
-                task.request,
-                now=self.clock(),
-                window=self.planning.schedule_window,
-                past=task.past_scheduled_time,
-            )
-            started_late = scheduled.started_late
-            self._take_rate_token(deadline)
-            try:
-                return self.connect.start_task(scheduled.request)
-            except ConnectThrottled:
-                self.metrics.count(Metric.THROTTLES, task.rule)
-                raise
-
-        if self.ledger is not None:
-            entry = self.ledger.start_once(task.client_token, create)
-            contact_id, duplicate = entry.contact_id, entry.duplicate
-        else:
-            contact_id, duplicate = create(), False
-        if started_late:
-            self.metrics.count(Metric.SCHEDULES_STARTED_LATE, task.rule)
-            log_outcome(
-                task.event_id,
-                task.rule,
-                Outcome.CREATED,
-                "ScheduledTime had passed: the task was started now, without it",
-                client_token=task.client_token,
-                level="warning",
-            )
-        return contact_id, duplicate
-
-    def _wait_for(self, future: Future[str], deadline: float) -> str:
-        try:
-            return future.result(timeout=max(0.0, deadline - time.monotonic()))
-        except FutureTimeout:
-            raise InvocationDeadline("the same task is still being created in this invocation") from None
-
-    def _take_rate_token(self, deadline: float) -> None:
-        if self.limiter is None:
-            return
-        if not self.limiter.acquire(timeout=max(0.0, deadline - time.monotonic())):
-            raise ConnectThrottled("local Connect rate limit: no call slot before the invocation deadline")
 
     # --- what happens to the record --------------------------------------------------------------
 

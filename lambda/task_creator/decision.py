@@ -70,7 +70,7 @@ def decide(
         tried = [failure for failure in transient if not _not_attempted(failure.error)]
         if not attempt.is_last or not tried:
             return Decision(Action.RETRY, transient[0].error.error_type, tuple(transient))
-        return Decision(Action.DEAD_LETTER, RETRIES_EXHAUSTED, (*tried, *permanent))
+        return Decision(Action.DEAD_LETTER, _exhausted_type(tried), (*tried, *permanent))
     if permanent:
         return Decision(Action.DEAD_LETTER, permanent[0].error.error_type, tuple(permanent))
     return Decision(Action.DONE)
@@ -87,6 +87,13 @@ def _typed_message(error: TaskCreatorError, known_type: str | None) -> str:
     prefix = f"{error.error_type}: "
     message = error.message.removeprefix(prefix)  # Connect's errors start with their code
     return message if error.error_type == known_type else prefix + message
+
+
+def _exhausted_type(tried: Sequence[RuleFailure]) -> str:
+    """``RetriesExhausted``, unless every failure left is of one kind that names itself (NoTaskForKey)."""
+    kinds = {getattr(failure.error, "exhausted_type", None) for failure in tried}
+    (kind,) = kinds if len(kinds) == 1 else (None,)
+    return kind or RETRIES_EXHAUSTED
 
 
 def _not_attempted(error: TaskCreatorError) -> bool:

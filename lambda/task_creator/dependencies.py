@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import boto3
@@ -19,14 +19,16 @@ from task_creator.adapters.connect import ConnectTasks, make_connect_client
 from task_creator.adapters.dead_letters import DeadLetterQueue
 from task_creator.adapters.ingest_queue import IngestQueue
 from task_creator.adapters.ledger import TaskLedger
+from task_creator.adapters.task_registry import TaskRegistry
 from task_creator.backoff import RetryBackoff
 from task_creator.batch import SqsBatchRunner
 from task_creator.creator import TaskCreator
+from task_creator.lifecycle import TaskLifecycle
 from task_creator.mapping.render import TaskDefaults
 from task_creator.mapping.rules import TaskMapping, load_mapping
 from task_creator.observability import TaskMetrics
 from task_creator.rate_limit import TokenBucket
-from task_creator.records import PlanningSettings, TaskStarter
+from task_creator.records import ConnectCalls, PlanningSettings
 from task_creator.settings import Settings
 from task_creator.time_budget import AWS_CALL_BUDGET
 
@@ -54,7 +56,7 @@ class Dependencies:
 class AwsClients:
     """The AWS clients the function uses; each built lazily only if needed."""
 
-    connect: TaskStarter
+    connect: ConnectCalls
     sqs: SQSClient
     dynamodb: Callable[[], DynamoDBClient]
 
@@ -83,6 +85,7 @@ def build_dependencies(
     built (the offline runtime and the tests hand in their own)."""
     clients = clients or default_clients(settings)
     mapping = mapping or load_mapping(settings.mapping_file)
+    settings.check_mapping(mapping)
     metrics = TaskMetrics(namespace=settings.metrics_namespace, service=settings.service_name)
     ledger = (
         TaskLedger(
@@ -114,6 +117,7 @@ def build_dependencies(
         limiter=TokenBucket(settings.connect_calls_per_second) if settings.connect_calls_per_second else None,
         backoff=RetryBackoff(settings.retry_base_delay_seconds, settings.retry_max_delay_seconds),
         max_receive_count=settings.max_receive_count,
+        lifecycle=_lifecycle(settings, clients, clock) if mapping.has_lifecycle_rules else None,
         clock=clock,
     )
     executor = ThreadPoolExecutor(max_workers=settings.max_parallel_calls, thread_name_prefix="task-creator")
@@ -128,3 +132,22 @@ def build_dependencies(
 
 def _dead_letter_queue(sqs: SQSClient, url: str | None) -> DeadLetterQueue | None:
     return DeadLetterQueue(sqs, url) if url else None
+
+
+def _lifecycle(
+    settings: Settings, clients: AwsClients, clock: Callable[[], datetime] | None
+) -> TaskLifecycle:
+    assert settings.idempotency_table is not None  # checked above
+    registry = TaskRegistry(
+        settings.idempotency_table,
+        dynamodb_client=clients.dynamodb(),
+        key_prefix=settings.token_namespace,
+        expiry=settings.idempotency_expiry,
+    )
+    return TaskLifecycle(
+        registry=registry,
+        connect=clients.connect,
+        instance_id=settings.connect_instance_id,
+        clock=clock or (lambda: datetime.now(UTC)),
+        schedule_window=settings.schedule_window,
+    )

@@ -73,9 +73,21 @@ class ConnectRejected(PermanentFailure):
 
 
 class TransientFailure(TaskCreatorError):
-    """May succeed later: the record is reported in ``batchItemFailures`` and retried."""
+    """May succeed later: the record is reported in ``batchItemFailures`` and retried.
+
+    ``exhausted_type``: the dead letter's ErrorType when only this kind of failure is left on the record's
+    last attempt (None: ``RetriesExhausted``)."""
 
     error_type = "TransientFailure"
+    exhausted_type: str | None = None
+
+
+class NoTaskForKey(TransientFailure):
+    """A follow-up event (update, reschedule) for a task key that has no task yet: its create may still
+    be on its way. Retried; on the last attempt dead-lettered as ``NoTaskForKey``."""
+
+    error_type = "NoTaskForKey"
+    exhausted_type = "NoTaskForKey"
 
 
 class ConnectThrottled(TransientFailure):
@@ -109,6 +121,13 @@ class TaskInProgress(TransientFailure):
     """Another invocation is creating the same task (same ClientToken) right now: ask again later."""
 
     error_type = "TaskInProgress"
+
+
+class LifecycleUnavailable(PermanentFailure):
+    """A lifecycle rule ran without the task registry (no IDEMPOTENCY_TABLE): refused at cold start, so
+    only reached by a wiring mistake."""
+
+    error_type = "ConfigurationError"
 
 
 class UnexpectedError(TransientFailure):

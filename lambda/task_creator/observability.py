@@ -35,6 +35,13 @@ class Metric(Enum):
     THROTTLES = "Throttles"
     SCHEDULES_STARTED_LATE = "SchedulesStartedLate"
     RETRIES_EXHAUSTED = "RetriesExhausted"
+    TASKS_UPDATED = "TasksUpdated"
+    TASKS_RESCHEDULED = "TasksRescheduled"
+    TASKS_COMPLETED = "TasksCompleted"
+    COMPLETIONS_RECORDED = "CompletionsRecordedBeforeCreate"
+    STALE_EVENTS_SKIPPED = "StaleEventsSkipped"
+    COMPLETED_TASK_EVENTS_SKIPPED = "CompletedTaskEventsSkipped"
+    LATE_CREATES_SKIPPED = "LateCreatesSkipped"
 
 
 class Outcome(Enum):
@@ -45,6 +52,10 @@ class Outcome(Enum):
     RETRY = "retry"
     DEAD_LETTER = "dead-letter"
     IGNORED = "ignored"
+    UPDATED = "updated"
+    RESCHEDULED = "rescheduled"
+    COMPLETED = "completed"
+    SKIPPED = "skipped"
 
 
 class TaskMetrics:

@@ -7,11 +7,16 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
 
+from task_creator.lifecycle import LifecycleCalls
 from task_creator.mapping.render import TaskDefaults
 
 
 class TaskStarter(Protocol):
     def start_task(self, request: Mapping[str, Any]) -> str: ...
+
+
+class ConnectCalls(TaskStarter, LifecycleCalls, Protocol):
+    """Everything the function asks of Amazon Connect (adapters.connect.ConnectTasks in production)."""
 
 
 @dataclass(frozen=True)
@@ -29,10 +34,15 @@ class Delivery:
 
 @dataclass(frozen=True)
 class CreatedTask:
+    """One rule's outcome: the task it created (or found), or what its follow-up did to the key's task
+    (``action`` update/reschedule/complete, ``applied`` e.g. "updated", "stale-skipped")."""
+
     rule: str
     client_token: str
     contact_id: str
     duplicate: bool
+    action: str = "create"
+    applied: str = "created"
 
 
 @dataclass(frozen=True)
@@ -53,6 +63,8 @@ class EventReport:
                     "contactId": t.contact_id,
                     "clientToken": t.client_token,
                     "duplicate": t.duplicate,
+                    "action": t.action,
+                    "applied": t.applied,
                 }
                 for t in self.tasks
             ],

@@ -7,10 +7,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from task_creator.backoff import BASE_DELAY_SECONDS, MAX_DELAY_SECONDS
 from task_creator.errors import SettingsError
 from task_creator.mapping.schedule import DEFAULT_SCHEDULE_WINDOW
+
+if TYPE_CHECKING:
+    from task_creator.mapping.rules import TaskMapping
 
 BUNDLED_MAPPING_FILE = Path(__file__).resolve().parent.parent / "mapping.json"
 DEFAULT_TOKEN_NAMESPACE = "task-creator"
@@ -40,6 +44,18 @@ class Settings:
     service_name: str = DEFAULT_SERVICE_NAME
     metrics_namespace: str = DEFAULT_METRICS_NAMESPACE
     tracing_enabled: bool = False
+
+    def check_mapping(self, mapping: TaskMapping) -> None:
+        """Raise SettingsError when these settings cannot serve ``mapping``: lifecycle rules (a taskKey,
+        or action update/reschedule/complete) keep their task registry in the ledger table."""
+        if mapping.has_lifecycle_rules and not self.idempotency_table:
+            raise SettingsError(
+                {
+                    "IDEMPOTENCY_TABLE": "IDEMPOTENCY_TABLE is required: the mapping has lifecycle rules"
+                    " (taskKey, or action update/reschedule/complete), whose task registry is the ledger"
+                    " table"
+                }
+            )
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:

@@ -72,6 +72,29 @@ class RecordingConnect:
     def by_rule_name(self) -> list[str]:
         return [request["Name"] for request in self.requests]
 
+    # The task lifecycle: every call recorded as (operation, contact id, what was sent).
+    lifecycle_calls: list[tuple[str, str, Any]] = field(default_factory=list)
+
+    def update_task(self, instance_id: str, contact_id: str, fields: Mapping[str, Any]) -> None:
+        self._lifecycle("UpdateContact", contact_id, dict(fields))
+
+    def update_task_attributes(
+        self, instance_id: str, contact_id: str, attributes: Mapping[str, str]
+    ) -> None:
+        self._lifecycle("UpdateContactAttributes", contact_id, dict(attributes))
+
+    def reschedule_task(self, instance_id: str, contact_id: str, scheduled_time: datetime) -> None:
+        self._lifecycle("UpdateContactSchedule", contact_id, scheduled_time)
+
+    def stop_task(self, instance_id: str, contact_id: str, *, disconnect_reason: str | None = None) -> str:
+        self._lifecycle("StopContact", contact_id, disconnect_reason)
+        return "stopped"
+
+    def _lifecycle(self, operation: str, contact_id: str, sent: Any) -> None:
+        if self.fail_always is not None:
+            raise self.fail_always
+        self.lifecycle_calls.append((operation, contact_id, sent))
+
 
 @dataclass
 class FunctionUnderTest:

@@ -48,6 +48,8 @@ def test_direct_eventbridge_event_creates_the_rendered_task(
                 "contactId": "contact-001",
                 "clientToken": request["ClientToken"],
                 "duplicate": False,
+                "action": "create",
+                "applied": "created",
             }
         ],
         "deadLettered": None,

@@ -1,0 +1,167 @@
+"""Follow-up events: update, reschedule and complete the task of a key, in any arrival order.
+
+The end state is the one in-order delivery gives, or the DLQ with a reason, never silently different:
+
+- an update or reschedule for a key with no task yet fails transiently (``NoTaskForKey``): retried with
+  backoff and, on its last attempt, dead-lettered as ``NoTaskForKey``;
+- a complete for a key with no task yet is recorded; the late create then stops its task at once;
+- an update or reschedule older than the last event applied (by the event's ``time``), or the same
+  event again, is skipped, logged and counted (``StaleEventsSkipped``);
+- anything for a completed task is skipped, logged and counted (``CompletedTaskEventsSkipped``).
+
+Applying an update claims the event in the registry first (only a newer event can claim), then calls
+Connect; a failed call gives the claim back so the retry can take it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from typing import Any, Protocol
+
+from task_creator.adapters.task_registry import EventStamp, RegisteredTask, TaskRegistry
+from task_creator.errors import MappingError, NoTaskForKey, TaskCreatorError
+from task_creator.mapping.planning import PlannedTask
+from task_creator.mapping.schedule import schedule_request
+from task_creator.mapping.task_fields import UPDATE_CONTACT_FIELDS
+
+
+class LifecycleCalls(Protocol):
+    def update_task(self, instance_id: str, contact_id: str, fields: Mapping[str, Any]) -> None: ...
+
+    def update_task_attributes(
+        self, instance_id: str, contact_id: str, attributes: Mapping[str, str]
+    ) -> None: ...
+
+    def reschedule_task(self, instance_id: str, contact_id: str, scheduled_time: datetime) -> None: ...
+
+    def stop_task(
+        self, instance_id: str, contact_id: str, *, disconnect_reason: str | None = None
+    ) -> Any: ...
+
+
+class Applied(Enum):
+    """What a follow-up did (the ``outcome`` of its log line)."""
+
+    UPDATED = "updated"
+    RESCHEDULED = "rescheduled"
+    COMPLETED = "completed"
+    COMPLETION_RECORDED = "completion-recorded"  # no task yet: its create will stop it
+    STALE_SKIPPED = "stale-skipped"
+    DUPLICATE = "duplicate"  # the same event again
+    COMPLETED_SKIPPED = "completed-skipped"
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    applied: Applied
+    contact_id: str | None
+    key_hash: str
+
+
+def event_stamp(event_time: str, event_id: str) -> EventStamp:
+    """The event's place in its task's history; lifecycle rules need a readable ``time``."""
+    try:
+        moment = datetime.fromisoformat(event_time.replace("Z", "+00:00"))
+    except ValueError:
+        raise MappingError("the event has no ISO-8601 time: follow-up events are ordered by it") from None
+    if moment.tzinfo is None:
+        raise MappingError("the event's time has no timezone: follow-up events are ordered by it")
+    return EventStamp.of(moment, event_id)
+
+
+class TaskLifecycle:
+    def __init__(
+        self,
+        *,
+        registry: TaskRegistry,
+        connect: LifecycleCalls,
+        instance_id: str,
+        clock: Callable[[], datetime],
+        schedule_window: Any,
+    ) -> None:
+        self.registry = registry
+        self.connect = connect
+        self.instance_id = instance_id
+        self.clock = clock
+        self.schedule_window = schedule_window
+
+    def key_hash(self, task: PlannedTask) -> str:
+        return self.registry.key_hash(_key(task))
+
+    def completed_before_create(self, task: PlannedTask) -> bool:
+        """A create whose key was completed first (its complete arrived earlier) must not open a task."""
+        existing = self.registry.get(_key(task))
+        return existing is not None and existing.completed
+
+    def register(self, task: PlannedTask, contact_id: str, stamp: EventStamp) -> bool:
+        """Register a created task under its key; True when the key turned out completed already and
+        the task was stopped at once."""
+        record = self.registry.register_created(
+            _key(task), contact_id=contact_id, rule=task.rule, stamp=stamp
+        )
+        if record.completed:
+            self.connect.stop_task(self.instance_id, contact_id)
+            return True
+        return False
+
+    def apply(self, task: PlannedTask, stamp: EventStamp) -> FollowUp:
+        key = _key(task)
+        key_hash = self.registry.key_hash(key)
+        record = self.registry.get(key)
+        if task.action == "complete":
+            return self._complete(task, key, key_hash, record, stamp)
+        if record is None or (record.contact_id is None and not record.completed):
+            raise NoTaskForKey(f"no task is registered for this key yet (key hash {key_hash[:12]})")
+        if record.completed:
+            return FollowUp(Applied.COMPLETED_SKIPPED, record.contact_id, key_hash)
+        assert record.contact_id is not None
+        if not self.registry.claim_event(key, stamp):
+            again = record.last_event_id == stamp.event_id and record.last_event_time == stamp.time
+            return FollowUp(
+                Applied.DUPLICATE if again else Applied.STALE_SKIPPED, record.contact_id, key_hash
+            )
+        try:
+            applied = self._send(task, record.contact_id)
+        except BaseException:
+            self.registry.release_event(key, stamp, record)
+            raise
+        return FollowUp(applied, record.contact_id, key_hash)
+
+    def _complete(
+        self, task: PlannedTask, key: str, key_hash: str, record: RegisteredTask | None, stamp: EventStamp
+    ) -> FollowUp:
+        if record is not None and record.completed:
+            return FollowUp(Applied.COMPLETED_SKIPPED, record.contact_id, key_hash)
+        if record is None or record.contact_id is None:
+            self.registry.mark_completed(key, stamp)
+            return FollowUp(Applied.COMPLETION_RECORDED, None, key_hash)
+        reason = (task.request.get("DisconnectReason") or {}).get("Code")
+        self.connect.stop_task(self.instance_id, record.contact_id, disconnect_reason=reason)
+        self.registry.mark_completed(key, stamp)
+        return FollowUp(Applied.COMPLETED, record.contact_id, key_hash)
+
+    def _send(self, task: PlannedTask, contact_id: str) -> Applied:
+        if task.action == "reschedule":
+            scheduled = schedule_request(
+                task.request, now=self.clock(), window=self.schedule_window, past=task.past_scheduled_time
+            )
+            # A reschedule rule dead-letters a passed time (there is no "start it now" for a scheduled
+            # task), so schedule_request either raises or keeps the ScheduledTime.
+            self.connect.reschedule_task(self.instance_id, contact_id, scheduled.request["ScheduledTime"])
+            return Applied.RESCHEDULED
+        fields = {name: value for name, value in task.request.items() if name in UPDATE_CONTACT_FIELDS}
+        if fields:
+            self.connect.update_task(self.instance_id, contact_id, fields)
+        if task.request.get("Attributes"):
+            self.connect.update_task_attributes(self.instance_id, contact_id, task.request["Attributes"])
+        return Applied.UPDATED
+
+
+def _key(task: PlannedTask) -> str:
+    key: str | None = task.task_key
+    if not key:
+        raise TaskCreatorError(f"rule {task.rule!r} has no task key")  # the loader refuses such rules
+    return key
