@@ -14,7 +14,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from constructs import IConstruct
 
-from infra.connect_permissions import NEW_CONTACT_RESOURCE, ConnectGrant
+from infra.connect_permissions import CONTACTS_RESOURCE, ConnectGrant, LifecycleGrant
 from infra.ingest import IngestQueues
 
 # How cdk-nag renders an ARN built from the partition/region/account pseudo parameters.
@@ -24,6 +24,11 @@ NEW_CONTACTS_REASON = (
     "StartTaskContact is authorized on the contact it creates (resource type 'contact' in the Service "
     "Authorization Reference); Connect assigns its ID, so the grant covers the contacts of instance "
     "{instance} only, never another instance"
+)
+LIFECYCLE_CONTACTS_REASON = (
+    "the lifecycle rules act on the task registered under their taskKey, whose contact ID Connect "
+    "assigned when it created the task and the function looks up at run time, with actions authorized on "
+    "resource type 'contact' only, so they share this wildcard within instance {instance}: {calls}"
 )
 RENDERED_SELECTOR_REASON = (
     "mapping rule(s) {rules} render task.{field} from the event, so which one is unknown at deploy time; "
@@ -68,13 +73,14 @@ class DesignFindings:
     queues: IngestQueues
     alarm_topic: sns.Topic
     connect_grant: ConnectGrant
+    lifecycle_grants: tuple[LifecycleGrant, ...]
     tracing: bool
     alarm_email: bool
 
 
 def acknowledge_design_findings(findings: DesignFindings) -> None:
     """Acknowledge, on each construct, the findings its design causes on purpose."""
-    _acknowledge_connect_wildcards(findings.role, findings.connect_grant)
+    _acknowledge_connect_wildcards(findings.role, findings.connect_grant, findings.lifecycle_grants)
     if findings.tracing:
         _acknowledge(findings.role, "AwsSolutions-IAM5[Resource::*]", XRAY_REASON)
     else:
@@ -91,16 +97,34 @@ def acknowledge_design_findings(findings: DesignFindings) -> None:
         _acknowledge(findings.alarm_topic, "Serverless-SNSRedrivePolicy", EMAIL_SUBSCRIPTION_REASON)
 
 
-def _acknowledge_connect_wildcards(role: iam.Role, grant: ConnectGrant) -> None:
+def _acknowledge_connect_wildcards(
+    role: iam.Role, grant: ConnectGrant, lifecycle: tuple[LifecycleGrant, ...]
+) -> None:
+    """One acknowledgement per wildcard resource, its reason naming every statement that needs it."""
+    reasons: dict[str, list[str]] = {}
     for path in grant.resources:
-        if path.endswith("/" + NEW_CONTACT_RESOURCE):
-            instance = path.split("/")[1]
-            _acknowledge(role, _wildcard_finding(path), NEW_CONTACTS_REASON.format(instance=instance))
+        if path.endswith("/" + CONTACTS_RESOURCE):
+            reasons.setdefault(path, []).append(NEW_CONTACTS_REASON.format(instance=_instance_of(path)))
+    calls_by_resource: dict[str, list[str]] = {}
+    for each in lifecycle:
+        calls = f"{', '.join(each.connect_actions)} for {each.action} rule(s) {', '.join(each.rules)}"
+        calls_by_resource.setdefault(each.resource, []).append(calls)
+    for path, calls_on_path in calls_by_resource.items():
+        reasons.setdefault(path, []).append(
+            LIFECYCLE_CONTACTS_REASON.format(instance=_instance_of(path), calls="; ".join(calls_on_path))
+        )
+    for path, parts in reasons.items():
+        _acknowledge(role, _wildcard_finding(path), "; ".join(parts))
     for wildcard in grant.wildcards:
         reason = RENDERED_SELECTOR_REASON.format(
-            rules=", ".join(wildcard.rules), field=wildcard.field, instance=wildcard.resource.split("/")[1]
+            rules=", ".join(wildcard.rules), field=wildcard.field, instance=_instance_of(wildcard.resource)
         )
         _acknowledge(role, _wildcard_finding(wildcard.resource), reason)
+
+
+def _instance_of(path: str) -> str:
+    """The instance ID of a path like instance/<id>/contact/*."""
+    return path.split("/")[1]
 
 
 def _wildcard_finding(path: str) -> str:

@@ -1,6 +1,7 @@
-"""Which Amazon Connect resources the function may start tasks on, derived from the mapping.
+"""Which Amazon Connect actions the function may call, and on which resources, derived from the mapping.
 
-Pure (no CDK): the stack turns the result into one IAM statement for ``connect:StartTaskContact``.
+Pure (no CDK): the stack turns the results into one IAM statement for ``connect:StartTaskContact`` and
+one per lifecycle action the mapping uses.
 
 The Service Authorization Reference lists these resource types for StartTaskContact: the contact being
 created (``instance/<id>/contact/*``, its ID is assigned by Connect, so it is always a wildcard within
@@ -9,6 +10,21 @@ quick connect (``transfer-destination``). A selector written literally in a rule
 for rules that name no selector, is granted exactly; a selector rendered from the event (a
 ``{{ placeholder }}``) can only be granted as a wildcard within the instance, and is reported so the
 stack can acknowledge it with the rule's name.
+
+Lifecycle rules (``action`` update, reschedule or complete) act on a task created earlier, whose ContactId
+the function looks up under the rule's ``taskKey``; they call these actions, each authorized on one
+resource type only, ``contact`` (required), in the Service Authorization Reference:
+
+- update: ``connect:UpdateContact`` when a rule sets Name, Description, References or SegmentAttributes,
+  ``connect:UpdateContactAttributes`` when it sets Attributes (task_creator.mapping.task_fields says which
+  field goes to which call);
+- reschedule: ``connect:UpdateContactSchedule``;
+- complete: ``connect:StopContact``, and ``connect:DescribeContact``, which the function's adapter calls
+  when StopContact is refused, to tell a task that had ended already from a real rejection (a task
+  created after its key's complete is stopped with these too, and only a complete rule marks a key so).
+
+The function sends every lifecycle call to its own instance (``connectInstanceId``), so each is granted
+on that instance's contacts, ``instance/<id>/contact/*``: which contact is known only at run time.
 """
 
 from __future__ import annotations
@@ -17,13 +33,20 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from task_creator.mapping.task_fields import UPDATE_CONTACT_ATTRIBUTES_FIELDS, UPDATE_CONTACT_FIELDS
+
 # StartTaskContact parameter -> the ARN resource type it names (all under instance/<id>/).
 SELECTOR_RESOURCE_TYPES: dict[str, str] = {
     "ContactFlowId": "contact-flow",
     "TaskTemplateId": "task-template",
     "QuickConnectId": "transfer-destination",
 }
-NEW_CONTACT_RESOURCE = "contact/*"
+# The instance's contacts: the task StartTaskContact creates and the tasks lifecycle calls act on, all
+# with IDs Connect assigns, so always a wildcard within the instance.
+CONTACTS_RESOURCE = "contact/*"
+LIFECYCLE_ACTIONS = ("update", "reschedule", "complete")  # mapping actions other than create
+RESCHEDULE_CONNECT_ACTIONS = ("connect:UpdateContactSchedule",)
+COMPLETE_CONNECT_ACTIONS = ("connect:StopContact", "connect:DescribeContact")
 
 
 class PermissionProblem(ValueError):
@@ -38,6 +61,13 @@ class TaskRule(Protocol):
 
     @property
     def task(self) -> Mapping[str, Any]: ...
+
+
+class LifecycleRule(TaskRule, Protocol):
+    """A rule with its action (``task_creator.mapping.rules.MappingRule`` fits)."""
+
+    @property
+    def action(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -94,7 +124,7 @@ def start_task_grant(
             else:
                 exact.append(_selector_path(instance, kind, str(value)))
     ordered_instances = [instance_id, *sorted(instances - {instance_id})]
-    new_contacts = [_path(instance, NEW_CONTACT_RESOURCE) for instance in ordered_instances]
+    new_contacts = [_path(instance, CONTACTS_RESOURCE) for instance in ordered_instances]
     resources = _unique([*new_contacts, *wildcards, *exact])
     covered = tuple(wildcards)
     resources = [r for r in resources if r in covered or not _covered_by(r, covered)]
@@ -105,6 +135,47 @@ def start_task_grant(
             for resource, (field, names) in wildcards.items()
         ),
     )
+
+
+@dataclass(frozen=True)
+class LifecycleGrant:
+    """The Connect actions the mapping's rules of one lifecycle ``action`` call, on ``resource`` (a path
+    relative to the ARN prefix, ``instance/<id>/contact/*``), and the rules that need them."""
+
+    action: str
+    connect_actions: tuple[str, ...]
+    resource: str
+    rules: tuple[str, ...]
+
+
+def lifecycle_grants(instance_id: str, rules: Sequence[LifecycleRule]) -> tuple[LifecycleGrant, ...]:
+    """One grant per lifecycle action the rules use (update, reschedule, complete, in that order), with
+    only the Connect actions those rules call; none for a mapping of create rules only."""
+    resource = _path(instance_id, CONTACTS_RESOURCE)
+    grants: list[LifecycleGrant] = []
+    for action in LIFECYCLE_ACTIONS:
+        names = tuple(rule.name for rule in rules if rule.action == action)
+        calls = _unique(call for rule in rules if rule.action == action for call in _connect_actions(rule))
+        if names and calls:
+            grants.append(LifecycleGrant(action, tuple(calls), resource, names))
+    return tuple(grants)
+
+
+def _connect_actions(rule: LifecycleRule) -> tuple[str, ...]:
+    """The Connect actions one lifecycle rule may call (fields that render empty only ever drop a call)."""
+    if rule.action == "update":
+        update_contact = ("connect:UpdateContact",) if rule.task.keys() & UPDATE_CONTACT_FIELDS.keys() else ()
+        attributes = (
+            ("connect:UpdateContactAttributes",)
+            if rule.task.keys() & UPDATE_CONTACT_ATTRIBUTES_FIELDS.keys()
+            else ()
+        )
+        return update_contact + attributes
+    if rule.action == "reschedule":
+        return RESCHEDULE_CONNECT_ACTIONS
+    if rule.action == "complete":
+        return COMPLETE_CONNECT_ACTIONS
+    return ()
 
 
 def _rule_instance(rule: TaskRule, default_instance: str, has_placeholder: Callable[[str], bool]) -> str:

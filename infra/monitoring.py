@@ -5,6 +5,10 @@ the function itself. Every DLQ has two: one on its first message, one on its old
 fires while a week of the DLQ's retention is left; every ingest queue has one on its backlog's age. They
 notify an SNS topic encrypted with a customer managed key (CloudWatch can only publish to an encrypted
 topic whose key policy lets it use the key), with an optional e-mail subscription.
+
+The dashboard graphs the totals of every custom metric the function emits; the lifecycle ones only for
+a mapping with lifecycle rules. Those count follow-ups applied or skipped, outcomes rather than failures
+(a follow-up that fails is counted and dead-lettered like any other), so they have no alarm.
 """
 
 from __future__ import annotations
@@ -28,7 +32,18 @@ from infra.stack_values import DEAD_LETTER_AGE_ALARM, whole_seconds
 PERIOD = Duration.minutes(5)
 OLDEST_MESSAGE_AGE_ALARM = Duration.minutes(15)
 THROTTLED_PERIODS = 3  # Connect throttling is normal in bursts; alarm when it lasts 15 minutes
-CUSTOM_METRICS = ("TasksCreated", "DuplicatesSkipped", "PermanentFailures", "TransientFailures", "Throttles")
+# The function's custom metrics (task_creator.observability.Metric), as the dashboard groups them.
+TASK_METRICS = ("TasksCreated", "DuplicatesSkipped", "SchedulesStartedLate")
+FAILURE_METRICS = ("PermanentFailures", "TransientFailures", "Throttles", "RetriesExhausted")
+LIFECYCLE_METRICS = (
+    "TasksUpdated",
+    "TasksRescheduled",
+    "TasksCompleted",
+    "CompletionsRecordedBeforeCreate",
+    "StaleEventsSkipped",
+    "CompletedTaskEventsSkipped",
+    "LateCreatesSkipped",
+)
 CLOUDWATCH_PRINCIPAL = "cloudwatch.amazonaws.com"
 
 
@@ -61,7 +76,9 @@ class Monitoring(Construct):
         queues: IngestQueues,
         metrics: MetricSource,
         alarm_email: str | None,
+        lifecycle: bool,
     ) -> None:
+        """``lifecycle``: the mapping has lifecycle rules, so the dashboard graphs their metrics too."""
         super().__init__(scope, construct_id)
         self.topic = self._alarm_topic(alarm_email)
         self.alarms = self._alarms(function, queues, metrics)
@@ -69,7 +86,7 @@ class Monitoring(Construct):
         for alarm in self.alarms.values():
             alarm.add_alarm_action(action)
             alarm.add_ok_action(action)
-        self.dashboard = self._dashboard(function, queues, metrics)
+        self.dashboard = self._dashboard(function, queues, metrics, lifecycle=lifecycle)
 
     def _alarm_topic(self, alarm_email: str | None) -> sns.Topic:
         stack = Stack.of(self)
@@ -166,8 +183,9 @@ class Monitoring(Construct):
                 "ConnectThrottling",
                 metrics.total("Throttles"),
                 1,
-                "Amazon Connect has been throttling StartTaskContact for 15 minutes: lower "
-                "connectCallsPerSecond/maxConcurrency or raise the Connect quota",
+                "Amazon Connect has been throttling the function's calls (StartTaskContact, and the "
+                "lifecycle rules' calls) for 15 minutes: lower connectCallsPerSecond/maxConcurrency or "
+                "raise the Connect quota",
                 periods=THROTTLED_PERIODS,
             ),
             "PermanentFailures": alarm(
@@ -180,23 +198,29 @@ class Monitoring(Construct):
         return alarms
 
     def _dashboard(
-        self, function: lambda_.Function, queues: IngestQueues, metrics: MetricSource
+        self, function: lambda_.Function, queues: IngestQueues, metrics: MetricSource, *, lifecycle: bool
     ) -> cloudwatch.Dashboard:
         dashboard = cloudwatch.Dashboard(self, "Dashboard", default_interval=Duration.hours(3))
         dashboard.add_widgets(
             cloudwatch.GraphWidget(
                 title="Tasks",
-                left=[metrics.total("TasksCreated"), metrics.total("DuplicatesSkipped")],
+                left=[metrics.total(name) for name in TASK_METRICS],
                 width=12,
             ),
             cloudwatch.GraphWidget(
                 title="Failures",
-                left=[
-                    metrics.total(name) for name in ("PermanentFailures", "TransientFailures", "Throttles")
-                ],
+                left=[metrics.total(name) for name in FAILURE_METRICS],
                 width=12,
             ),
         )
+        if lifecycle:
+            dashboard.add_widgets(
+                cloudwatch.GraphWidget(
+                    title="Task lifecycle: follow-ups applied and skipped",
+                    left=[metrics.total(name) for name in LIFECYCLE_METRICS],
+                    width=24,
+                )
+            )
         minute = Duration.minutes(1)
         dashboard.add_widgets(
             cloudwatch.GraphWidget(

@@ -9,11 +9,18 @@ from typing import Any
 
 from aws_cdk import Annotations, CfnOutput, Duration, Stack
 from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from infra.acknowledgements import DesignFindings, acknowledge_design_findings
 from infra.config import DeploymentConfigError, TaskCreatorConfig
-from infra.connect_permissions import ConnectGrant, PermissionProblem, start_task_grant
+from infra.connect_permissions import (
+    ConnectGrant,
+    LifecycleGrant,
+    PermissionProblem,
+    lifecycle_grants,
+    start_task_grant,
+)
 from infra.event_pattern import BusRulePlan, plan_bus_rules, unconstrained_rules
 from infra.function import TaskCreatorFunction
 from infra.function_settings import check_function_settings
@@ -44,9 +51,10 @@ class TaskCreatorStack(Stack):
             **kwargs,
         )
         mapping = load_deployment_mapping(config.mapping_file)
-        check_function_settings(config)
+        check_function_settings(config, mapping)
         self.config = config
         self.connect_grant = _connect_grant(config, mapping)
+        self.lifecycle_grants = lifecycle_grants(config.connect_instance_id, mapping.rules)
         self.bus_rule_plan = _bus_rule_plan(config, mapping)
         self.function_timeout_seconds = function_timeout_seconds(config, rule_count=len(mapping.rules))
         self.queues = IngestQueues(
@@ -84,6 +92,7 @@ class TaskCreatorStack(Stack):
         )
         if self.ledger is not None:
             self.ledger.grant_item_access(self.task_function.function)
+        self._grant_lifecycle_actions()
         self.monitoring = Monitoring(
             self,
             "Monitoring",
@@ -91,6 +100,7 @@ class TaskCreatorStack(Stack):
             queues=self.queues,
             metrics=MetricSource(namespace=METRICS_NAMESPACE, service=config.stack_name),
             alarm_email=config.alarm_email,
+            lifecycle=mapping.has_lifecycle_rules,
         )
         self._outputs()
         acknowledge_design_findings(
@@ -100,10 +110,23 @@ class TaskCreatorStack(Stack):
                 queues=self.queues,
                 alarm_topic=self.monitoring.topic,
                 connect_grant=self.connect_grant,
+                lifecycle_grants=self.lifecycle_grants,
                 tracing=config.tracing,
                 alarm_email=config.alarm_email is not None,
             )
         )
+
+    def _grant_lifecycle_actions(self) -> None:
+        """One statement per lifecycle action the mapping uses, with only the Connect actions its rules
+        call, on the function's instance's contacts (infra/connect_permissions.py)."""
+        for grant in self.lifecycle_grants:
+            self.task_function.role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    sid=_lifecycle_sid(grant),
+                    actions=list(grant.connect_actions),
+                    resources=[f"arn:{self.partition}:connect:{self.region}:{self.account}:{grant.resource}"],
+                )
+            )
 
     def _warn_about_unconstrained_rules(self, mapping: TaskMapping) -> None:
         for rule_name in unconstrained_rules(mapping):
@@ -146,6 +169,11 @@ def _bus_rule_plan(config: TaskCreatorConfig, mapping: TaskMapping) -> BusRulePl
     if plan.problems:
         raise DeploymentConfigError([f"mappingFile {config.mapping_file}: {each}" for each in plan.problems])
     return plan
+
+
+def _lifecycle_sid(grant: LifecycleGrant) -> str:
+    """The statement id: ``UpdateTasks``, ``RescheduleTasks``, ``CompleteTasks``."""
+    return f"{grant.action.capitalize()}Tasks"
 
 
 def _connect_grant(config: TaskCreatorConfig, mapping: TaskMapping) -> ConnectGrant:

@@ -18,6 +18,7 @@ from tests.infra.generated_mappings import write_generated_mapping
 from tests.infra.synthesis import (
     ALARM_EMAIL,
     BASE_CONTEXT,
+    LIFECYCLE_MAPPING,
     PRODUCER_ARN,
     SELECTORS_MAPPING,
     SKIP_BUNDLING,
@@ -53,6 +54,14 @@ def selectors_app(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedApp:
         "maxReceiveCount": "3",
     }
     return synthesize_app(context, tmp_path_factory.mktemp("selectors-app"))
+
+
+@pytest.fixture(scope="session")
+def lifecycle_app(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedApp:
+    """A stack on a mapping with every lifecycle action: a create with a taskKey, an update, a
+    reschedule and a complete (tests/infra/data/lifecycle.mapping.json)."""
+    context = {**BASE_CONTEXT, **SKIP_BUNDLING, "mappingFile": str(LIFECYCLE_MAPPING)}
+    return synthesize_app(context, tmp_path_factory.mktemp("lifecycle-app"))
 
 
 @pytest.fixture(scope="session")

@@ -21,6 +21,7 @@ from infra.stack import TaskCreatorStack
 DATA_DIR = Path(__file__).parent / "data"
 SELECTORS_MAPPING = DATA_DIR / "selectors.mapping.json"
 BROKEN_MAPPING = DATA_DIR / "broken.mapping.json"
+LIFECYCLE_MAPPING = DATA_DIR / "lifecycle.mapping.json"
 INSTANCE_ID = "11111111-2222-3333-4444-555555555555"
 FLOW_ID = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
 TEMPLATE_ID = "77777777-7777-7777-7777-777777777777"

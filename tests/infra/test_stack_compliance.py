@@ -64,9 +64,13 @@ def test_fifo_deployment_options_are_acknowledged_where_they_apply(fifo_app: Syn
 
 
 def test_every_acknowledgement_gives_its_own_specific_reason(
-    default_app: SynthesizedApp, selectors_app: SynthesizedApp, fifo_app: SynthesizedApp
+    default_app: SynthesizedApp,
+    selectors_app: SynthesizedApp,
+    fifo_app: SynthesizedApp,
+    lifecycle_app: SynthesizedApp,
 ) -> None:
-    entries = [entry for app in (default_app, selectors_app, fifo_app) for entry in app.nag.acknowledged]
+    apps = (default_app, selectors_app, fifo_app, lifecycle_app)
+    entries = [entry for app in apps for entry in app.nag.acknowledged]
     rules_by_reason: dict[str, set[str]] = {}
     for entry in entries:
         rules_by_reason.setdefault(entry["reason"], set()).add(entry["rule"])

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 from aws_cdk.assertions import Match
 
-from infra.stack_values import DEAD_LETTER_AGE_ALARM, whole_seconds
+from infra.monitoring import LIFECYCLE_METRICS
+from infra.stack_values import DEAD_LETTER_AGE_ALARM, METRICS_NAMESPACE, whole_seconds
+from task_creator.observability import Metric
 from tests.infra.synthesis import (
     ALARM_EMAIL,
     SynthesizedApp,
@@ -23,6 +26,21 @@ def alarm(app: SynthesizedApp, name: str) -> dict[str, Any]:
     ]
     properties: dict[str, Any] = found
     return properties
+
+
+def dashboard_widgets(app: SynthesizedApp) -> list[dict[str, Any]]:
+    """The dashboard's widgets, with every CloudFormation reference in their text read as "<ref>"."""
+    _, dashboard = app.only("AWS::CloudWatch::Dashboard")
+    parts = dashboard["Properties"]["DashboardBody"]["Fn::Join"][1]
+    widgets: list[dict[str, Any]] = json.loads(
+        "".join(part if isinstance(part, str) else "<ref>" for part in parts)
+    )["widgets"]
+    return widgets
+
+
+def custom_metrics(widget: dict[str, Any]) -> list[list[Any]]:
+    """The function's metrics a widget graphs: [namespace, name, dimension, value, ..., options]."""
+    return [m for m in widget["properties"].get("metrics", []) if m[0] == METRICS_NAMESPACE]
 
 
 def queue_name(app: SynthesizedApp, queue: Any) -> dict[str, Any]:
@@ -172,6 +190,37 @@ def test_dashboard_shows_tasks_failures_queues_duration_and_concurrency(default_
         "ConcurrentExecutions",
     ):
         assert shown in body, shown
+
+
+def test_dashboard_graphs_the_total_of_every_metric_the_function_emits(
+    default_app: SynthesizedApp, lifecycle_app: SynthesizedApp
+) -> None:
+    emitted = {metric.value for metric in Metric}
+    for app, expected in ((lifecycle_app, emitted), (default_app, emitted - set(LIFECYCLE_METRICS))):
+        graphed = [m for widget in dashboard_widgets(app) for m in custom_metrics(widget)]
+
+        assert sorted(m[1] for m in graphed) == sorted(expected)
+        assert all(m[2:] == ["service", "TaskCreator", {"stat": "Sum"}] for m in graphed)  # totals
+
+
+def test_lifecycle_metrics_have_their_own_dashboard_row_and_no_alarm(lifecycle_app: SynthesizedApp) -> None:
+    widgets = dashboard_widgets(lifecycle_app)
+    (widget,) = [w for w in widgets if w["properties"].get("title", "").startswith("Task lifecycle")]
+    alarms = lifecycle_app.resources("AWS::CloudWatch::Alarm").values()
+    alarmed = {found["Properties"].get("MetricName") for found in alarms}
+
+    assert [m[1] for m in custom_metrics(widget)] == [
+        "TasksUpdated",
+        "TasksRescheduled",
+        "TasksCompleted",
+        "CompletionsRecordedBeforeCreate",
+        "StaleEventsSkipped",
+        "CompletedTaskEventsSkipped",
+        "LateCreatesSkipped",
+    ]
+    assert (widget["width"], widget["y"]) == (24, 6)  # right under the tasks and failures
+    assert not alarmed & set(LIFECYCLE_METRICS)
+    assert len(alarms) == 7  # the default deployment's alarms, no more
 
 
 def test_dashboard_graphs_every_dlqs_oldest_message_against_the_alarm(fifo_app: SynthesizedApp) -> None:
