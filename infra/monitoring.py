@@ -42,7 +42,7 @@ LIFECYCLE_METRICS = (
     "CompletionsRecordedBeforeCreate",
     "StaleEventsSkipped",
     "CompletedTaskEventsSkipped",
-    "LateCreatesSkipped",
+    "LateCreatesStopped",
 )
 CLOUDWATCH_PRINCIPAL = "cloudwatch.amazonaws.com"
 

@@ -123,6 +123,12 @@ class TaskInProgress(TransientFailure):
     error_type = "TaskInProgress"
 
 
+class TaskKeyBusy(TransientFailure):
+    """Another event for the same task key is being applied right now (the key's lease is taken)."""
+
+    error_type = "TaskKeyBusy"
+
+
 class LifecycleUnavailable(PermanentFailure):
     """A lifecycle rule ran without the task registry (no IDEMPOTENCY_TABLE): refused at cold start, so
     only reached by a wiring mistake."""

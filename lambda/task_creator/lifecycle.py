@@ -4,28 +4,37 @@ The end state is the one in-order delivery gives, or the DLQ with a reason, neve
 
 - an update or reschedule for a key with no task yet fails transiently (``NoTaskForKey``): retried with
   backoff and, on its last attempt, dead-lettered as ``NoTaskForKey``;
-- a complete for a key with no task yet is recorded; the late create then stops its task at once;
+- a complete for a key with no task yet is recorded; the late create then creates its task (through the
+  ledger, so a create whose answer was lost does not make a second one) and stops it at once;
 - an update or reschedule older than the last event applied (by the event's ``time``), or the same
   event again, is skipped, logged and counted (``StaleEventsSkipped``);
 - anything for a completed task is skipped, logged and counted (``CompletedTaskEventsSkipped``).
 
-Applying an update claims the event in the registry first (only a newer event can claim), then calls
+One event at a time per key: the work on a key (a create and its registration, a follow-up's Connect
+calls) is done under the key's lease in the registry; an event that finds it taken is retried
+(``TaskKeyBusy``). Applying an update claims the event first (only a newer event can claim), then calls
 Connect; a failed call gives the claim back so the retry can take it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from typing import Any, Protocol
 
 from task_creator.adapters.task_registry import EventStamp, RegisteredTask, TaskRegistry
-from task_creator.errors import MappingError, NoTaskForKey, TaskCreatorError
+from task_creator.errors import MappingError, NoTaskForKey, TaskCreatorError, TaskKeyBusy
 from task_creator.mapping.planning import PlannedTask
 from task_creator.mapping.schedule import schedule_request
 from task_creator.mapping.task_fields import UPDATE_CONTACT_FIELDS
+
+# Longer than the calls made under a lease can take (a create, its registration, a stop: 4 worst cases
+# of time_budget.AWS_CALL_BUDGET); a lease left by a crash frees itself after this.
+LEASE_SECONDS = 60.0
 
 
 class LifecycleCalls(Protocol):
@@ -91,10 +100,16 @@ class TaskLifecycle:
     def key_hash(self, task: PlannedTask) -> str:
         return self.registry.key_hash(_key(task))
 
-    def completed_before_create(self, task: PlannedTask) -> bool:
-        """A create whose key was completed first (its complete arrived earlier) must not open a task."""
-        existing = self.registry.get(_key(task))
-        return existing is not None and existing.completed
+    @contextmanager
+    def holding(self, task: PlannedTask) -> Iterator[None]:
+        """The key's lease for this event's work; TaskKeyBusy while another event holds it."""
+        key, owner = _key(task), f"{task.client_token}:{uuid.uuid4().hex}"
+        if not self.registry.acquire(key, owner, seconds=LEASE_SECONDS):
+            raise TaskKeyBusy("another event for this task is being applied right now")
+        try:
+            yield
+        finally:
+            self.registry.release(key, owner)
 
     def register(self, task: PlannedTask, contact_id: str, stamp: EventStamp) -> bool:
         """Register a created task under its key; True when the key turned out completed already and

@@ -41,7 +41,7 @@ class Metric(Enum):
     COMPLETIONS_RECORDED = "CompletionsRecordedBeforeCreate"
     STALE_EVENTS_SKIPPED = "StaleEventsSkipped"
     COMPLETED_TASK_EVENTS_SKIPPED = "CompletedTaskEventsSkipped"
-    LATE_CREATES_SKIPPED = "LateCreatesSkipped"
+    LATE_CREATES_STOPPED = "LateCreatesStopped"
 
 
 class Outcome(Enum):

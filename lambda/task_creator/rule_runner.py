@@ -25,11 +25,12 @@ from task_creator.observability import Metric, Outcome, TaskMetrics, log_outcome
 from task_creator.rate_limit import TokenBucket
 from task_creator.records import CreatedTask, TaskStarter
 
+LATE_CREATE = "late-create-stopped"  # a create whose key was completed first: created, then stopped
 # What each rule outcome logs and counts ("applied" values: lifecycle.Applied, plus the create's).
 RESULTS: dict[str, tuple[Outcome, Metric]] = {
     "created": (Outcome.CREATED, Metric.TASKS_CREATED),
     "duplicate": (Outcome.DUPLICATE, Metric.DUPLICATES_SKIPPED),
-    "late-create-skipped": (Outcome.SKIPPED, Metric.LATE_CREATES_SKIPPED),
+    LATE_CREATE: (Outcome.COMPLETED, Metric.LATE_CREATES_STOPPED),
     Applied.UPDATED.value: (Outcome.UPDATED, Metric.TASKS_UPDATED),
     Applied.RESCHEDULED.value: (Outcome.RESCHEDULED, Metric.TASKS_RESCHEDULED),
     Applied.COMPLETED.value: (Outcome.COMPLETED, Metric.TASKS_COMPLETED),
@@ -85,12 +86,16 @@ class RuleRunner:
         if task.action != "create":
             return self._follow_up(task, event, deadline)
         lifecycle = self.lifecycle if task.task_key else None
-        if lifecycle is not None and lifecycle.completed_before_create(task):
-            # Its complete arrived first: opening the task now would leave it open for good.
-            return CreatedTask(task.rule, task.client_token, "", False, "create", "late-create-skipped")
-        contact_id, duplicate = self._create_once(task, deadline)
-        if lifecycle is not None and lifecycle.register(task, contact_id, event_stamp(event.time, event.id)):
-            return CreatedTask(task.rule, task.client_token, contact_id, duplicate, "create", "completed")
+        if lifecycle is None:
+            contact_id, duplicate = self._create_once(task, deadline)
+            return CreatedTask(task.rule, task.client_token, contact_id, duplicate)
+        stamp = event_stamp(event.time, event.id)
+        with lifecycle.holding(task):
+            contact_id, duplicate = self._create_once(task, deadline)
+            if lifecycle.register(task, contact_id, stamp):
+                # Its complete came first: the task is created (or found, if an earlier answer was lost)
+                # and stopped at once, so nothing stays open.
+                return CreatedTask(task.rule, task.client_token, contact_id, duplicate, "create", LATE_CREATE)
         return CreatedTask(task.rule, task.client_token, contact_id, duplicate)
 
     def _follow_up(self, task: PlannedTask, event: CanonicalEvent, deadline: float) -> CreatedTask:
@@ -99,7 +104,8 @@ class RuleRunner:
         stamp = event_stamp(event.time, event.id)
         self._take_rate_token(deadline)
         try:
-            done = self.lifecycle.apply(task, stamp)
+            with self.lifecycle.holding(task):
+                done = self.lifecycle.apply(task, stamp)
         except ConnectThrottled:
             self.metrics.count(Metric.THROTTLES, task.rule)
             raise

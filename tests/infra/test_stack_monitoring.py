@@ -216,7 +216,7 @@ def test_lifecycle_metrics_have_their_own_dashboard_row_and_no_alarm(lifecycle_a
         "CompletionsRecordedBeforeCreate",
         "StaleEventsSkipped",
         "CompletedTaskEventsSkipped",
-        "LateCreatesSkipped",
+        "LateCreatesStopped",
     ]
     assert (widget["width"], widget["y"]) == (24, 6)  # right under the tasks and failures
     assert not alarmed & set(LIFECYCLE_METRICS)

@@ -40,10 +40,11 @@ import json
 import random
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from typing import TYPE_CHECKING, Any, TextIO, cast
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, TextIO, cast
 
 from infra.config import TaskCreatorConfig
 from local.aws import EmbeddedAws
@@ -63,6 +64,7 @@ from tests.integration.chaos_report import ChaosReport
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
+    from mypy_boto3_sqs.type_defs import MessageAttributeValueTypeDef
 
 CHAOS_STACK_NAME = "TaskCreatorChaos"
 # The function's attempt budget: far above what the injected faults can cost a good record (each receive
@@ -79,14 +81,19 @@ CHAOS_OPTIONS = PipelineOptions(
 )
 
 
-def chaos_config(attempt_budget: int = CHAOS_ATTEMPT_BUDGET) -> TaskCreatorConfig:
-    """The chaos deployment: standard queue, the shipped mapping, the local Connect ids."""
-    context = {
+def chaos_config(
+    attempt_budget: int = CHAOS_ATTEMPT_BUDGET, *, mapping_file: Path | None = None
+) -> TaskCreatorConfig:
+    """The chaos deployment: standard queue, the local Connect ids, and ``mapping_file`` (default: the
+    shipped mapping)."""
+    context: dict[str, Any] = {
         "connectInstanceId": LOCAL_INSTANCE_ID,
         "contactFlowId": LOCAL_CONTACT_FLOW_ID,
         "stackName": CHAOS_STACK_NAME,
         "maxReceiveCount": attempt_budget,
     }
+    if mapping_file is not None:
+        context["mappingFile"] = str(mapping_file)
     return TaskCreatorConfig.from_context(context.get)
 
 
@@ -144,7 +151,7 @@ def _run(
     timeout_seconds: float,
 ) -> ChaosReport:
     pipeline = LocalPipeline.provision(aws, emulator.endpoint_url, chaos_config(attempt_budget), options)
-    redrive_count = _check_attempt_budget(aws, pipeline, attempt_budget)
+    redrive_count = check_attempt_budget(aws, pipeline, attempt_budget)
     events = chaos_events(count, seed, faults)
     mapping = pipeline.event_source.mapping
     invokers = container_invokers(pipeline, aws, emulator)
@@ -187,7 +194,7 @@ def _run(
     )
 
 
-def _check_attempt_budget(aws: EmbeddedAws, pipeline: LocalPipeline, attempt_budget: int) -> int:
+def check_attempt_budget(aws: EmbeddedAws, pipeline: LocalPipeline, attempt_budget: int) -> int:
     """The function's MAX_RECEIVE_COUNT is the budget and the queue's redrive sits above it."""
     if pipeline.environment.get("MAX_RECEIVE_COUNT") != str(attempt_budget):
         raise HarnessError(
@@ -203,12 +210,32 @@ def _check_attempt_budget(aws: EmbeddedAws, pipeline: LocalPipeline, attempt_bud
     return redrive
 
 
+class Publishable(Protocol):
+    """What ``send_in_order`` needs of an event: its key (unique per distinct event) and its message."""
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def body(self) -> str: ...
+
+    @property
+    def attributes(self) -> Mapping[str, MessageAttributeValueTypeDef]: ...
+
+
 def publish(
     aws: EmbeddedAws, pipeline: LocalPipeline, events: Sequence[ChaosEvent], rng: random.Random
 ) -> dict[str, list[str]]:
     """Send every copy of every event to the ingest queue in a shuffled order; the message ids per event."""
     copies = [event for event in events for _ in range(event.copies)]
     rng.shuffle(copies)
+    return send_in_order(aws, pipeline, copies)
+
+
+def send_in_order(
+    aws: EmbeddedAws, pipeline: LocalPipeline, copies: Sequence[Publishable]
+) -> dict[str, list[str]]:
+    """Send ``copies`` to the ingest queue in this order (ten a call); the message ids per event key."""
     message_ids: dict[str, list[str]] = {}
     sqs = aws.sqs()
     for chunk in _chunks(copies, 10):
@@ -224,7 +251,7 @@ def publish(
     return message_ids
 
 
-def _chunks(items: Sequence[ChaosEvent], size: int) -> Iterator[Sequence[ChaosEvent]]:
+def _chunks(items: Sequence[Publishable], size: int) -> Iterator[Sequence[Publishable]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 

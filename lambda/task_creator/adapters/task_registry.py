@@ -11,7 +11,10 @@ stored. Every write is conditional, so concurrent invocations cannot undo each o
 - ``release_event`` gives a claim back when the Connect call it was for failed, so the retry can claim it;
 - ``register_created`` records a new task, unless the key is completed already (its complete arrived
   first): the caller then stops the task at once;
-- ``mark_completed`` records the completion, also for a key with no task yet.
+- ``mark_completed`` records the completion, also for a key with no task yet;
+- ``acquire`` / ``release`` lease the key to one event at a time, held across the Connect calls, so two
+  events for one task never interleave (a complete while an update is half applied, an older update's
+  calls landing after a newer one's). A lease left by a crashed invocation expires by itself.
 """
 
 from __future__ import annotations
@@ -75,7 +78,42 @@ class TaskRegistry:
         item = self._call(
             "get_item", TableName=self._table, Key=self._key(task_key), ConsistentRead=True
         ).get("Item")
-        return None if item is None else _task(item)
+        return None if item is None or "state" not in item else _task(item)  # a lease alone: no task
+
+    def acquire(self, task_key: str, owner: str, *, seconds: float) -> bool:
+        """Lease the key to ``owner`` for ``seconds``; False while another owner holds it."""
+        now = time.time()
+        try:
+            self._call(
+                "update_item",
+                TableName=self._table,
+                Key=self._key(task_key),
+                UpdateExpression="SET lease_owner = :owner, lease_until = :until, expiration = :exp",
+                ConditionExpression="attribute_not_exists(lease_until) OR lease_until < :now"
+                " OR lease_owner = :owner",
+                ExpressionAttributeValues={
+                    ":owner": {"S": owner},
+                    ":until": {"N": f"{now + seconds:.3f}"},
+                    ":now": {"N": f"{now:.3f}"},
+                    ":exp": {"N": str(self._expires_at())},
+                },
+            )
+        except _ConditionFailed:
+            return False
+        return True
+
+    def release(self, task_key: str, owner: str) -> None:
+        try:
+            self._call(
+                "update_item",
+                TableName=self._table,
+                Key=self._key(task_key),
+                UpdateExpression="REMOVE lease_owner, lease_until",
+                ConditionExpression="lease_owner = :owner",
+                ExpressionAttributeValues={":owner": {"S": owner}},
+            )
+        except _ConditionFailed:
+            return
 
     def register_created(
         self, task_key: str, *, contact_id: str, rule: str, stamp: EventStamp
@@ -83,17 +121,22 @@ class TaskRegistry:
         """Record the new task; return the registry's record (completed if the key was completed first,
         or the first task's if another create registered the key before)."""
         try:
-            self._call(
-                "put_item",
+            self._call(  # an update, not a put: the key's lease (held by the caller) stays
+                "update_item",
                 TableName=self._table,
-                Item={
-                    **self._key(task_key),
-                    "contact_id": {"S": contact_id},
-                    "rule": {"S": rule},
-                    "state": {"S": "open"},
-                    **self._stamp_item(stamp),
+                Key=self._key(task_key),
+                UpdateExpression="SET contact_id = :contact, #rule = :rule, #state = :open,"
+                " last_event_time = :time, last_event_id = :id, expiration = :exp",
+                ConditionExpression="attribute_not_exists(#state)",
+                ExpressionAttributeNames={"#state": "state", "#rule": "rule"},
+                ExpressionAttributeValues={
+                    ":contact": {"S": contact_id},
+                    ":rule": {"S": rule},
+                    ":open": {"S": "open"},
+                    ":time": {"S": stamp.time},
+                    ":id": {"S": stamp.event_id},
+                    ":exp": {"N": str(self._expires_at())},
                 },
-                ConditionExpression="attribute_not_exists(id)",
             )
         except _ConditionFailed:
             existing = self.get(task_key)
@@ -174,13 +217,6 @@ class TaskRegistry:
 
     def _key(self, task_key: str) -> dict[str, Any]:
         return {"id": {"S": self._prefix + self.key_hash(task_key)}}
-
-    def _stamp_item(self, stamp: EventStamp) -> dict[str, Any]:
-        return {
-            "last_event_time": {"S": stamp.time},
-            "last_event_id": {"S": stamp.event_id},
-            "expiration": {"N": str(self._expires_at())},
-        }
 
     def _expires_at(self) -> int:
         return int(time.time() + self._expiry.total_seconds())
