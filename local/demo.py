@@ -10,8 +10,12 @@ embedded AWS.
 
 Round 1 publishes every Lambda-shaped sample in ``events/`` the way it would arrive
 (``local.publish``), drains both event sources, and collects what happened: the tasks Connect received
-(the emulator), the function's outcomes (its logs), the dead letters (every DLQ). Round 2 publishes the
-same samples again and shows what changed: nothing, where idempotency holds.
+(the emulator), the function's outcomes (its logs), the dead letters (every DLQ). The lifecycle samples
+(follow-ups: updates, reschedules, completions) are published after the rest, one message at a time, in
+the order their files give (``local.demo_lifecycle``), so an out-of-order arrival is shown as it
+converges; what became of each task key is collected too. Round 2 publishes the same samples again and
+shows what changed: nothing, where idempotency holds. At the end, the state and history of every task
+registered under a key is read from the emulator.
 
 A sample that cannot be read or published (not JSON, a bare payload, a request AWS refuses) is
 reported (``progress`` and ``DemoResult.skipped``) and left out; the others run as usual.
@@ -33,7 +37,17 @@ from infra.config import TaskCreatorConfig
 from infra.paths import REPO_ROOT
 from local.aws import EmbeddedAws
 from local.connect_emulator import ConnectEmulator, EmulatorConfig, TaskRecord
-from local.event_source import BatchResult, drain
+from local.demo_lifecycle import (
+    KeyStep,
+    KeyTask,
+    StepLog,
+    function_steps,
+    key_steps,
+    key_tasks,
+    settle,
+    split_follow_ups,
+)
+from local.event_source import BatchResult, SqsEventSource, drain
 from local.function_output import FunctionOutcome, OutcomeRecorder, captured_function_output
 from local.identifiers import LOCAL_CONTACT_FLOW_ID, LOCAL_INSTANCE_ID
 from local.pipeline import LocalPipeline, PipelineOptions
@@ -92,6 +106,8 @@ class RoundResult:
     connect_duplicates: int
     seconds: float
     skipped: tuple[SkippedSample, ...] = ()  # messages that could not be published
+    follow_ups: int = 0  # lifecycle messages published one at a time, after the rest
+    lifecycle: tuple[KeyStep, ...] = ()  # what the function did about each task key, in order
 
     def outcomes_of(self, kind: Outcome) -> list[FunctionOutcome]:
         return [outcome for outcome in self.outcomes if outcome.outcome == kind]
@@ -106,6 +122,7 @@ class DemoResult:
     rounds: tuple[RoundResult, ...]
     log_file: Path
     skipped: tuple[SkippedSample, ...] = ()  # samples left out: unreadable, or refused when published
+    key_tasks: tuple[KeyTask, ...] = ()  # every task key at the end: its task's state and history
 
 
 class DemoRun:
@@ -120,11 +137,13 @@ class DemoRun:
         *,
         timeout_seconds: float,
         progress: Progress,
+        steps: StepLog | None = None,
     ) -> None:
         self.aws = aws
         self.connect = connect
         self.pipelines = tuple(pipelines)
         self.recorder = recorder
+        self.steps = steps or StepLog()
         self.timeout_seconds = timeout_seconds
         self.progress = progress
         standard = self.pipelines[0]
@@ -150,14 +169,20 @@ class DemoRun:
     def run_round(self, samples: Sequence[SampleMessage]) -> RoundResult:
         started = time.monotonic()
         self.recorder.clear()
-        publications, skipped = self._publish(samples)
+        self.steps.clear()
+        rest, follow_ups = split_follow_ups(samples, self.pipelines[0].mapping)
+        publications, skipped = self._publish(rest)
         forwarded = sum(1 for publication in publications if publication.forwarded)
         self.progress(f"published {len(publications)} messages ({forwarded} reach an ingest queue); draining")
-        drain(
-            [source for pipeline in self.pipelines for source in pipeline.event_sources],
-            timeout_seconds=self.timeout_seconds,
-            on_batch=self._report_batch,
-        )
+        self._drain()
+        if follow_ups:
+            self.progress(f"publishing {len(follow_ups)} lifecycle messages one at a time, in arrival order")
+            for sample in follow_ups:
+                published, refused = self._publish([sample])
+                publications += published
+                skipped += refused
+                settle(self._sources, timeout_seconds=self.timeout_seconds, on_batch=self._report_batch)
+            self._drain()
         tasks = [task for task in self.connect.tasks() if task.contact_id not in self._seen_tasks]
         self._seen_tasks.update(task.contact_id for task in tasks)
         dead_letters = [
@@ -178,7 +203,16 @@ class DemoRun:
             connect_duplicates=connect_duplicates,
             seconds=time.monotonic() - started,
             skipped=tuple(skipped),
+            follow_ups=len(follow_ups),
+            lifecycle=tuple(key_steps(publications, self.steps.steps(), self.pipelines[0].mapping)),
         )
+
+    @property
+    def _sources(self) -> list[SqsEventSource]:
+        return [source for pipeline in self.pipelines for source in pipeline.event_sources]
+
+    def _drain(self) -> None:
+        drain(self._sources, timeout_seconds=self.timeout_seconds, on_batch=self._report_batch)
 
     def _publish(self, samples: Sequence[SampleMessage]) -> tuple[list[Publication], list[SkippedSample]]:
         """Publish each sample; one that is refused is reported and left out, the rest go on."""
@@ -246,15 +280,22 @@ def run_demo(
         pipelines = [
             LocalPipeline.provision(aws, connect.endpoint_url, c, PipelineOptions()) for c in configs
         ]
-        with captured_function_output(log) as recorder:
+        with captured_function_output(log) as recorder, function_steps() as steps:
             run = DemoRun(
-                aws, connect, pipelines, recorder, timeout_seconds=timeout_seconds, progress=progress
+                aws,
+                connect,
+                pipelines,
+                recorder,
+                timeout_seconds=timeout_seconds,
+                progress=progress,
+                steps=steps,
             )
             progress("round 1: publishing every sample")
             first = run.run_round(samples)
             published = [publication.message for publication in first.publications]
             progress("round 2: publishing the same samples again")
             second = run.run_round(published)
+        lifecycle = key_tasks([*first.lifecycle, *second.lifecycle], connect)
         return DemoResult(
             aws_endpoint=aws.endpoint_url,
             connect_endpoint=connect.endpoint_url,
@@ -263,6 +304,7 @@ def run_demo(
             rounds=(first, second),
             log_file=log_file,
             skipped=(*skipped, *first.skipped, *second.skipped),
+            key_tasks=tuple(lifecycle),
         )
 
 

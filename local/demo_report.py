@@ -1,5 +1,7 @@
 """The demo's report: what each round published, the tasks Connect received, the duplicates the
-function suppressed, the messages it retried, and the dead letters with their reasons.
+function suppressed, what it did about each task key (the lifecycle), the messages it retried, and the
+dead letters with their reasons; at the end, each task key's task with its state and history, as the
+Connect emulator has it.
 
 Task names are printed: they are the demo's own sample data (in production logs they are never).
 The closing ``Summary`` block has one ``name: number`` per line, for people and for the smoke test.
@@ -13,6 +15,7 @@ from pathlib import Path
 
 from infra.paths import REPO_ROOT
 from local.demo import DemoResult, RoundResult
+from local.demo_lifecycle import KeyTask, history_rows
 from local.function_output import FunctionOutcome
 from local.pipeline import LocalPipeline
 from local.publish import Route
@@ -28,6 +31,7 @@ def render_report(result: DemoResult) -> str:
     lines += _round_section("Round 1: every sample published once", first)
     lines += _round_section("Round 2: the same samples published again", second)
     lines += _idempotency_verdict(second, result.pipelines)
+    lines += _key_tasks(result.key_tasks)
     lines += _summary(result)
     return "\n".join(lines) + "\n"
 
@@ -89,13 +93,17 @@ def _round_section(title: str, round_result: RoundResult) -> list[str]:
             )
     lines += _tasks(round_result)
     lines += _duplicates(round_result)
+    lines += _lifecycle(round_result)
     lines += _retries(round_result.outcomes_of(Outcome.RETRY))
     lines += _dead_letters(round_result)
     return lines
 
 
 def _tasks(round_result: RoundResult) -> list[str]:
-    created = {outcome.contact_id: outcome for outcome in round_result.outcomes_of(Outcome.CREATED)}
+    # The outcome that created each task; a task created and stopped at once (its key's completion came
+    # first) is logged as completed.
+    created = {o.contact_id: o for o in reversed(round_result.outcomes) if o.contact_id}
+    created.update({o.contact_id: o for o in round_result.outcomes_of(Outcome.CREATED) if o.contact_id})
     lines = [f"Tasks created: {len(round_result.new_tasks)}"]
     rows = []
     for task in round_result.new_tasks:
@@ -120,6 +128,36 @@ def _duplicates(round_result: RoundResult) -> list[str]:
     ]
     rows = [(o.event_id, o.rule or "-", o.contact_id or "-") for o in duplicates]
     return lines + _table(("EVENT ID", "RULE", "EXISTING CONTACT ID"), rows)
+
+
+def _lifecycle(round_result: RoundResult) -> list[str]:
+    """What the function did about each task key, key by key, in the order it did it."""
+    steps = round_result.lifecycle
+    if not steps:
+        return []
+    keys = len({step.key for step in steps})
+    lines = [
+        f"Task lifecycle: {len(steps)} outcomes for {keys} task keys, key by key in the order they happened "
+        f"(the {round_result.follow_ups} lifecycle messages were published after the rest, one at a time)"
+    ]
+    rows = [(step.key, step.detail_type, step.rule, step.action, step.result) for step in steps]
+    return lines + _table(("TASK KEY", "EVENT", "RULE", "ACTION", "WHAT HAPPENED"), rows)
+
+
+def _key_tasks(tasks: Sequence[KeyTask]) -> list[str]:
+    """Each task key's task at the end, from the emulator: its state, then its history."""
+    if not tasks:
+        return []
+    heading = "Task keys at the end: state and history from the Connect emulator"
+    lines = ["", heading, "-" * len(heading)]
+    for key_task in tasks:
+        task = key_task.task
+        if task is None:
+            lines.append(f"  {key_task.key}  no task")
+            continue
+        lines.append(f"  {key_task.key}  {key_task.state}  contact {task.contact_id}  {task.state.name}")
+        lines += ["  " + line for line in _table(("TIME", "OPERATION", "FIELDS WRITTEN"), history_rows(task))]
+    return lines
 
 
 def _retries(retries: Sequence[FunctionOutcome]) -> list[str]:
@@ -176,7 +214,23 @@ def _summary(result: DemoResult) -> list[str]:
         f"tasks created on re-publish: {len(second.new_tasks)}",
         f"duplicates suppressed: {duplicates}",
         f"dead letters: {len(first.new_dead_letters) + len(second.new_dead_letters)}",
+        *_lifecycle_summary(result),
         f"function logs and metrics: {_relative(result.log_file)}",
+    ]
+
+
+def _lifecycle_summary(result: DemoResult) -> list[str]:
+    steps = [step for round_result in result.rounds for step in round_result.lifecycle]
+    if not steps and not result.key_tasks:
+        return []
+    follow_ups = [step for step in steps if step.action != "create"]
+    states = Counter(key_task.state for key_task in result.key_tasks)
+    return [
+        f"follow-ups applied: {sum(1 for step in follow_ups if step.applied)}",
+        f"lifecycle outcomes skipped: {sum(1 for step in steps if step.result.startswith('skipped'))}",
+        f"task keys: {len(result.key_tasks)} ("
+        + ", ".join(f"{count} {state}" for state, count in sorted(states.items()))
+        + ")",
     ]
 
 

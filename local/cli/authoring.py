@@ -1,7 +1,10 @@
 """``render`` and ``validate``: how users author mappings, without calling anything.
 
 ``render`` plans an event with the function's own code (``task_creator.mapping.planning.plan_event``): what it
-prints is exactly what the function would send, ClientToken included.
+prints is exactly what the function would send, ClientToken included. For an update, reschedule or
+complete rule it prints the calls the function would make on the task registered under the rule's task
+key; the ContactId comes from the task registry (the ledger table) when the function runs, which render
+cannot reach, so the preview assumes the key's task exists and is open.
 """
 
 from __future__ import annotations
@@ -20,9 +23,10 @@ from local.cli.errors import EXIT_FAILED, EXIT_OK, UsageError, plural
 from local.cli.event_files import EventInput, events_in, read_json_file
 from local.identifiers import LOCAL_CONTACT_FLOW_ID, LOCAL_INSTANCE_ID
 from task_creator.errors import MappingFileError
-from task_creator.mapping.planning import EventPlan, PlanningContext, plan_event, preview_at
+from task_creator.mapping.planning import EventPlan, PlannedTask, PlanningContext, plan_event, preview_at
 from task_creator.mapping.render import TaskDefaults
-from task_creator.mapping.rules import TaskMapping, load_mapping
+from task_creator.mapping.rules import MappingRule, TaskMapping, load_mapping
+from task_creator.mapping.task_fields import UPDATE_CONTACT_FIELDS
 from task_creator.settings import BUNDLED_MAPPING_FILE
 
 
@@ -65,8 +69,7 @@ def validate_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_FAILED
     out.write(f"{path}: valid, {plural(len(mapping.rules), 'rule')}\n")
     for rule in mapping.rules:
-        identity = "eventId template" if rule.event_id is not None else "the event's id"
-        out.write(f"  - {rule.name} (identity: {identity})\n")
+        out.write(f"  - {rule.name} ({_rule_summary(rule)})\n")
     out.write(f"unmatched events: {mapping.unmatched}\n")
     out.write(f"bus rule pattern (what the stack forwards): {json.dumps(bus_event_pattern(mapping))}\n")
     for name in unconstrained_rules(mapping):
@@ -76,6 +79,14 @@ def validate_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 # --- render -------------------------------------------------------------------------------------------
+
+
+def _rule_summary(rule: MappingRule) -> str:
+    """``identity: eventId template``, with the action and task key of a lifecycle rule."""
+    identity = "eventId template" if rule.event_id is not None else "the event's id"
+    if rule.task_key is None:
+        return f"identity: {identity}"
+    return f"{rule.action}, task key {rule.task_key.text}; identity: {identity}"
 
 
 def render_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -94,21 +105,84 @@ def render_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.write(json.dumps(json_tasks(planned), indent=2, default=json_value) + "\n")
     else:
         for item, plan in planned:
-            out.writelines(line + "\n" for line in describe(item, plan, mapping))
+            out.writelines(line + "\n" for line in describe(item, plan, mapping, args.instance_id))
     return EXIT_OK if all(_fully_planned(item, plan, mapping) for item, plan in planned) else EXIT_FAILED
 
 
 def json_tasks(planned: Sequence[tuple[EventInput, EventPlan | None]]) -> list[dict[str, Any]]:
-    """``[{"rule", "eventId", "request"}]`` for every task the function would start."""
+    """``[{"rule", "eventId", "action", "taskKey", "operations", "request"}]`` for every rule's action:
+    a create's request is the StartTaskContact request; a follow-up's, the fields its block rendered
+    (the function adds the InstanceId and the ContactId registered under ``taskKey``)."""
     return [
-        {"rule": task.rule, "eventId": task.event_id, "request": task.request}
+        {
+            "rule": task.rule,
+            "eventId": task.event_id,
+            "action": task.action,
+            "taskKey": task.task_key,
+            "operations": [operation for operation, _ in connect_calls(task, instance_id="")],
+            "request": task.request,
+        }
         for _, plan in planned
         if plan is not None
         for task in plan.tasks
     ]
 
 
-def describe(item: EventInput, plan: EventPlan | None, mapping: TaskMapping) -> list[str]:
+def connect_calls(task: PlannedTask, *, instance_id: str) -> list[tuple[str, dict[str, Any]]]:
+    """The Connect calls the function makes for ``task`` (``task_creator.lifecycle`` for follow-ups),
+    the follow-ups' ContactId shown as a placeholder: only the task registry knows it, at run time."""
+    if task.action == "create":
+        return [("StartTaskContact", task.request)]
+    contact = f"<the ContactId registered under {task.task_key}>"
+    ids = {"InstanceId": instance_id, "ContactId": contact}
+    if task.action == "reschedule":
+        return [("UpdateContactSchedule", {**ids, "ScheduledTime": task.request["ScheduledTime"]})]
+    if task.action == "complete":
+        return [("StopContact", {**ids, **task.request})]
+    fields = {name: value for name, value in task.request.items() if name in UPDATE_CONTACT_FIELDS}
+    calls = [("UpdateContact", {**ids, **fields})] if fields else []
+    if task.request.get("Attributes"):
+        attributes = {
+            "InstanceId": instance_id,
+            "InitialContactId": contact,
+            "Attributes": task.request["Attributes"],
+        }
+        calls.append(("UpdateContactAttributes", attributes))
+    return calls
+
+
+def describe_task(task: PlannedTask, instance_id: str) -> list[str]:
+    """One rule's action: a heading, then each Connect call with its request."""
+    if task.action == "create":
+        registered = f", registered under task key {task.task_key!r}" if task.task_key else ""
+        lines = [f"  rule {task.rule} -> StartTaskContact{registered}"]
+    else:
+        lines = [f"  rule {task.rule} -> {task.action} the task registered under task key {task.task_key!r}"]
+    for operation, request in connect_calls(task, instance_id=instance_id):
+        if task.action != "create":
+            lines.append(f"    {operation}")
+        body = json.dumps(request, indent=2, ensure_ascii=False, default=json_value)
+        lines.extend(f"    {line}" for line in body.splitlines())
+    if task.action != "create":
+        lines.append(f"    {CONTACT_ID_NOTE} {NO_TASK_YET[task.action]}")
+    return lines
+
+
+CONTACT_ID_NOTE = (
+    "ContactId: looked up in the task registry (the ledger table) when the function runs; render cannot"
+    " resolve the key offline, so this assumes its task exists and is open."
+)
+_RETRIED = "With no task yet the function retries, then dead-letters NoTaskForKey; a completed task: skipped."
+NO_TASK_YET = {
+    "update": _RETRIED,
+    "reschedule": _RETRIED,
+    "complete": "With no task yet the completion is recorded, and the task its create opens stopped at once.",
+}
+
+
+def describe(
+    item: EventInput, plan: EventPlan | None, mapping: TaskMapping, instance_id: str = ""
+) -> list[str]:
     if item.event is None or plan is None:
         error = item.error
         reason = f"{error.error_type}: {error.message}" if error else "unreadable"
@@ -119,9 +193,7 @@ def describe(item: EventInput, plan: EventPlan | None, mapping: TaskMapping) -> 
         fate = "ignore it" if mapping.unmatched == "ignore" else "dead-letter it (UnmatchedEvent)"
         lines.append(f"  no rule matches: the function would {fate}")
     for task in plan.tasks:
-        lines.append(f"  rule {task.rule} -> StartTaskContact")
-        request = json.dumps(task.request, indent=2, ensure_ascii=False, default=json_value)
-        lines.extend(f"    {line}" for line in request.splitlines())
+        lines += describe_task(task, instance_id)
     for failure in plan.failures:
         lines.append(
             f"  rule {failure.rule}: {failure.error.error_type}: {failure.error.message} "

@@ -2,7 +2,8 @@
 
 Expected request fields compare exactly with what the function would send: JSON values by type and value
 (``"5"`` is not ``5``, ``true`` is not ``1``), objects and lists whole; ``ScheduledTime`` as the same
-moment (ISO-8601 text, any offset); ``null`` means the field is not sent.
+moment (ISO-8601 text, any offset); ``null`` means the field is not sent. A task's ``action`` and
+``taskKey``, when given, must be the rule's action and the key it renders (``null``: no key).
 """
 
 from __future__ import annotations
@@ -42,10 +43,16 @@ def batch_mismatches(expected: Sequence[Mapping[str, Any]], outcomes: Sequence[E
 
 
 def describe(outcome: EventOutcome) -> str:
-    """``tasks a, b``, ``dead-letter MappingError (c)``, both, or ``ignored``."""
+    """``tasks a, b``, ``update c (key order:1)``, ``dead-letter MappingError (d)``, or ``ignored``."""
     if outcome.ignored:
         return "ignored"
-    parts = [f"tasks {', '.join(task.rule for task in outcome.tasks)}"] if outcome.tasks else []
+    created = [task.rule for task in outcome.tasks if task.action == "create"]
+    parts = [f"tasks {', '.join(created)}"] if created else []
+    parts += [
+        f"{task.action} {task.rule} (key {task.task_key})"
+        for task in outcome.tasks
+        if task.action != "create"
+    ]
     if outcome.dead_letter is not None:
         parts.append(_describe_letter(outcome.dead_letter.error_type, outcome.dead_letter.rule))
     return "; ".join(parts)
@@ -71,8 +78,19 @@ def _task_mismatches(expected: Sequence[Mapping[str, Any]], tasks: Sequence[Plan
     problems += [f"unexpected task of rule {rule}" for rule in sent if rule not in wanted]
     for rule, want in wanted.items():
         if rule in sent:
+            problems += _identity_mismatches(rule, want, sent[rule])
             problems += _request_mismatches(rule, want.get("request", {}), sent[rule].request)
     return problems
+
+
+def _identity_mismatches(rule: str, expected: Mapping[str, Any], task: PlannedTask) -> list[str]:
+    """The rule's action and the task key it rendered, where the case pins them."""
+    values = {"action": task.action, "taskKey": task.task_key}
+    return [
+        f"{rule}.{name}: expected {show(expected[name])}, got {show(value)}"
+        for name, value in values.items()
+        if name in expected and expected[name] != value
+    ]
 
 
 def _request_mismatches(rule: str, expected: Mapping[str, Any], request: Mapping[str, Any]) -> list[str]:

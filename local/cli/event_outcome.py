@@ -5,8 +5,11 @@ The same steps as ``task_creator.creator.TaskCreator.process``, with the functio
 reading (``envelope``), planning (``planning.plan_event``), the ``unmatched`` policy, the clock check
 of each new task (``planning.preview_at``, i.e. ``schedule.schedule_request``) and the record's fate
 (``decision.decide``). What only Connect can say (a rejection, a throttle) and what only the ledger
-knows (a task that exists already) are out of reach: every task is taken to be new, and every call to
-succeed.
+knows (a task that exists already, the task registered under a task key) are out of reach: every task
+is taken to be new, every task key to have its task, open (so a follow-up is applied: no NoTaskForKey
+retry, no stale or completed-task skip, and a create is never skipped as late), and every call to
+succeed. A follow-up's outcome is the fields its rule renders for its operation; the function adds the
+ids (its InstanceId, the ContactId registered under the key).
 """
 
 from __future__ import annotations

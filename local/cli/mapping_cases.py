@@ -22,6 +22,7 @@ from local.cli.authoring import json_value
 from local.cli.errors import UsageError
 from local.cli.event_files import EventInput, events_in, lambda_invocation_kind
 from local.cli.event_outcome import EventOutcome
+from task_creator.mapping.planning import PlannedTask
 
 CASE_SCHEMA_FILE = REPO_ROOT / "docs" / "mapping-cases.schema.json"
 CASE_KEYS = (
@@ -110,9 +111,10 @@ def case_events(event: Any, attributes: Mapping[str, str] | None) -> list[EventI
 
 def expectation_of(outcome: EventOutcome, previous: Mapping[str, Any] | None) -> dict[str, Any]:
     """``outcome`` as an ``expect`` entry. What ``previous`` pinned keeps its shape: a task listed by rule
-    alone stays so, a request keeps the fields it named (null when no longer sent), a dead letter the
-    attributes it named. New tasks pin their whole request (and ``"ScheduledTime": null`` when it had
-    passed and was dropped); new dead letters ErrorType and Rule."""
+    alone stays so, a request keeps the fields it named (null when no longer sent), ``action`` and
+    ``taskKey`` stay pinned where they were, a dead letter keeps the attributes it named. New tasks pin
+    their action (unless a create), their task key (if any) and their whole request (and
+    ``"ScheduledTime": null`` when it had passed and was dropped); new dead letters ErrorType and Rule."""
     if outcome.ignored:
         return {"ignored": True}
     previous = previous if isinstance(previous, Mapping) else {}
@@ -120,7 +122,7 @@ def expectation_of(outcome: EventOutcome, previous: Mapping[str, Any] | None) ->
     expectation: dict[str, Any] = {}
     if outcome.tasks:
         expectation["tasks"] = [
-            _task_expectation(task.rule, _sent(task.request, outcome, task.rule), pinned.get(task.rule))
+            _task_expectation(task, _sent(task.request, outcome, task.rule), pinned.get(task.rule))
             for task in outcome.tasks
         ]
     if outcome.dead_letter is not None:
@@ -139,13 +141,17 @@ def _sent(request: Mapping[str, Any], outcome: EventOutcome, rule: str) -> dict[
 
 
 def _task_expectation(
-    rule: str, request: dict[str, Any], previous: Mapping[str, Any] | None
+    task: PlannedTask, request: dict[str, Any], previous: Mapping[str, Any] | None
 ) -> dict[str, Any]:
+    identity = {"action": task.action, "taskKey": task.task_key}
     if previous is None:
-        return {"rule": rule, "request": request}
-    if "request" not in previous:
-        return {"rule": rule}
-    return {"rule": rule, "request": {field: request.get(field) for field in previous["request"]}}
+        pinned = {"action": task.action != "create", "taskKey": task.task_key is not None}
+        return {"rule": task.rule, **{k: v for k, v in identity.items() if pinned[k]}, "request": request}
+    expectation: dict[str, Any] = {"rule": task.rule}
+    expectation.update({key: value for key, value in identity.items() if key in previous})
+    if "request" in previous:
+        expectation["request"] = {field: request.get(field) for field in previous["request"]}
+    return expectation
 
 
 def case_document(

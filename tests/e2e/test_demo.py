@@ -12,7 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import REPO_ROOT
+from infra.stack_values import function_timeout_seconds
+from local.demo import local_configs
+from task_creator.mapping.rules import load_mapping
+from tests.support import REPO_ROOT, SHIPPED_MAPPING_FILE
 
 DEMO_TIMEOUT_SECONDS = 90
 # Every task the samples ask for, once: what round 1 must have created.
@@ -27,6 +30,8 @@ EXPECTED_TASK_NAMES = {
     "Shipment SHP-1: delayed",
     "Shipment SHP-1: lost",
     "Shipment SHP-2: damaged",
+    "Order ORD-3003 is delayed",  # its update arrived before it
+    "Order ORD-4004 is delayed",  # its completion arrived before it: stopped at once
 }
 
 
@@ -40,6 +45,16 @@ class DemoRun:
         start = self.report.index(title)
         end = self.report.find("\nRound ", start + 1)
         return self.report[start : end if end != -1 else None]
+
+    def lifecycle_rows(self, title: str) -> list[list[str]]:
+        """The "Task lifecycle" table of a round: [task key, event, rule, action, what happened] per row."""
+        table = self.section(title).split("Task lifecycle:", 1)[1].split("\nRetried after", 1)[0]
+        table = table.split("\nDead letters:", 1)[0]
+        return [re.split(r"\s{2,}", row.strip(), maxsplit=4) for row in table.splitlines()[2:]]
+
+    def key_tasks(self) -> str:
+        start = self.report.index("Task keys at the end")
+        return self.report[start : self.report.index("\nSummary\n")]
 
     def summary(self) -> dict[str, str]:
         block = self.report[self.report.index("\nSummary\n") :]
@@ -77,7 +92,7 @@ def task_names(section: str) -> set[str]:
 def test_demo_exits_zero_with_a_report(demo: DemoRun) -> None:
     assert demo.returncode == 0, demo.progress
     assert "Traceback" not in demo.progress
-    assert demo.summary()["messages published per round"] == "14"
+    assert demo.summary()["messages published per round"] == "20"
 
 
 def test_round_one_creates_every_task_the_samples_ask_for(demo: DemoRun) -> None:
@@ -114,8 +129,12 @@ def test_the_function_log_is_written(demo: DemoRun, tmp_path_factory: pytest.Tem
 
 
 def test_report_shows_each_deployments_queues_and_derived_numbers(demo: DemoRun) -> None:
-    assert "TaskCreator (standard): function timeout 69 s, 5 attempts, redrive backstop after 8 receives" in (
-        demo.report
+    standard, _ = local_configs()
+    # The stack derives the timeout from the mapping (every rule firing for every record of a batch).
+    timeout = function_timeout_seconds(standard, rule_count=len(load_mapping(SHIPPED_MAPPING_FILE).rules))
+    assert (
+        f"TaskCreator (standard): function timeout {timeout} s, 5 attempts, redrive backstop after 8 receives"
+        in demo.report
     )
     assert (
         "bus 'default' and producers' messages -> TaskCreator-ingest (DLQ TaskCreator-dlq) -> function"
@@ -134,3 +153,62 @@ def test_report_shows_each_deployments_queues_and_derived_numbers(demo: DemoRun)
 
 def test_fifo_batch_is_fed_to_the_function_from_the_fifo_ingest_queue(demo: DemoRun) -> None:
     assert "TaskCreatorFifo-ingest.fifo: batch of 3, 3 done" in demo.progress
+
+
+def key_history(demo: DemoRun, key: str) -> tuple[str, list[str]]:
+    """A task key's state and the operations of its history, from "Task keys at the end"."""
+    block = demo.key_tasks().split(f"  {key}  ", 1)[1].split("\n  order:", 1)[0].split("\n\n", 1)[0]
+    state, *history = block.splitlines()
+    return state.split()[0], [line.split()[1] for line in history[1:]]
+
+
+def test_an_update_before_its_create_is_retried_then_applied(demo: DemoRun) -> None:
+    rows = [row for row in demo.lifecycle_rows("Round 1") if row[0] == "order:ORD-3003"]
+
+    assert [(row[1], row[4].split(":")[0]) for row in rows] == [
+        ("OrderDeliveryRescheduled", "retried"),
+        ("OrderDelayed", "created"),
+        ("OrderDeliveryRescheduled", "updated"),
+    ]
+    assert "NoTaskForKey" in rows[0][4]
+    assert "NoTaskForKey: no task is registered for this key yet" in demo.section("Round 1")
+
+
+def test_a_complete_before_its_create_is_recorded_and_the_late_task_stopped_at_once(demo: DemoRun) -> None:
+    rows = [row for row in demo.lifecycle_rows("Round 1") if row[0] == "order:ORD-4004"]
+
+    assert [(row[2], row[4].split(":")[0]) for row in rows] == [
+        ("order-delivered", "completion recorded"),
+        ("order-delayed", "its task key was completed first"),
+    ]
+    assert key_history(demo, "order:ORD-4004") == ("STOPPED", ["StartTaskContact", "StopContact"])
+
+
+def test_in_order_follow_ups_update_then_stop_the_task_and_the_report_shows_its_history(
+    demo: DemoRun,
+) -> None:
+    rows = [row for row in demo.lifecycle_rows("Round 1") if row[0] == "order:ORD-1001"]
+    assert [(row[3], row[4].split(":")[0]) for row in rows] == [
+        ("create", "created"),
+        ("create", "duplicate"),  # ORD-1001's delay arrives twice
+        ("update", "updated"),
+        ("complete", "completed"),
+    ]
+
+    assert key_history(demo, "order:ORD-1001") == (
+        "STOPPED",
+        ["StartTaskContact", "UpdateContact", "UpdateContactAttributes", "StopContact"],
+    )
+    assert key_history(demo, "order:ORD-3003") == (
+        "ACTIVE",
+        ["StartTaskContact", "UpdateContact", "UpdateContactAttributes"],
+    )
+    assert demo.summary()["task keys"] == "4 (2 ACTIVE, 2 STOPPED)"
+    assert demo.summary()["follow-ups applied"] == "4"
+
+
+def test_follow_ups_published_again_are_skipped(demo: DemoRun) -> None:
+    rows = demo.lifecycle_rows("Round 2")
+
+    assert rows
+    assert {row[4].split(":")[0] for row in rows if row[3] != "create"} == {"skipped"}

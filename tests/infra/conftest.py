@@ -79,6 +79,8 @@ def fifo_app(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedApp:
         "connectCallsPerSecond": "2.5",
         "tracing": "false",
         "tokenNamespace": "orders-prod",
+        # Lifecycle rules need the ledger: without it, the shipped mapping's create rules alone.
+        "mappingFile": str(INFRA_TESTS_DIR / "data" / "create-only.mapping.json"),
     }
     return synthesize_app(context, tmp_path_factory.mktemp("fifo-app"))
 

@@ -124,9 +124,9 @@ def test_every_lifecycle_action_gets_its_own_statement_on_the_instances_contacts
 
 
 def test_mapping_without_lifecycle_rules_grants_start_task_contact_only(
-    default_app: SynthesizedApp, selectors_app: SynthesizedApp, fifo_app: SynthesizedApp
+    selectors_app: SynthesizedApp, fifo_app: SynthesizedApp
 ) -> None:
-    for app in (default_app, selectors_app, fifo_app):
+    for app in (selectors_app, fifo_app):
         actions = {action for s in statements_for(app, "connect:") for action in as_list(s["Action"])}
 
         assert actions == {"connect:StartTaskContact"}

@@ -27,12 +27,16 @@ CONSUME_ACTIONS = {
 def test_connect_permission_names_the_new_contacts_and_the_default_flow_only(
     default_app: SynthesizedApp,
 ) -> None:
-    assert statements_for(default_app, "connect:") == [
-        {
-            "Action": "connect:StartTaskContact",
-            "Effect": "Allow",
-            "Resource": [connect_arn("contact/*"), connect_arn(f"contact-flow/{FLOW_ID}")],
-        }
+    start_task, *lifecycle = statements_for(default_app, "connect:")  # lifecycle: test_lifecycle_permissions
+    assert start_task == {
+        "Action": "connect:StartTaskContact",
+        "Effect": "Allow",
+        "Resource": [connect_arn("contact/*"), connect_arn(f"contact-flow/{FLOW_ID}")],
+    }
+    assert [statement["Sid"] for statement in lifecycle] == [
+        "UpdateTasks",
+        "RescheduleTasks",
+        "CompleteTasks",
     ]
 
 

@@ -58,7 +58,12 @@ def test_render_json_lists_each_rules_request_with_its_client_token() -> None:
         "vip-escalation",
     ]
     first = tasks[0]
-    assert set(first) == {"rule", "eventId", "request"}
+    assert set(first) == {"rule", "eventId", "action", "taskKey", "operations", "request"}
+    assert (first["action"], first["taskKey"], first["operations"]) == (
+        "create",
+        "order:ORD-1001",
+        ["StartTaskContact"],
+    )
     assert first["request"]["Name"] == "Order ORD-1001 is delayed"
     assert first["request"]["ClientToken"] == client_token("TaskCreator", "order-delayed", "ORD-1001")
 
@@ -99,6 +104,71 @@ def test_render_explains_why_poison_records_would_be_dead_lettered() -> None:
     assert "rule support-ticket: MappingError: Name rendered empty" in out
 
 
+def test_render_shows_a_follow_ups_calls_with_the_contact_id_left_to_the_task_registry() -> None:
+    code, out, _ = run_cli("render", str(EVENTS_DIR / "eventbridge-order-delivery-rescheduled.json"))
+
+    assert code == 0
+    lines = out.splitlines()
+    assert (
+        lines[1]
+        == "  rule order-delivery-rescheduled -> update the task registered under task key 'order:ORD-1001'"
+    )
+    assert [line.strip() for line in lines if line.startswith("    Update")] == [
+        "UpdateContact",
+        "UpdateContactAttributes",
+    ]
+    assert out.count('"ContactId": "<the ContactId registered under order:ORD-1001>"') == 1
+    assert '"InitialContactId": "<the ContactId registered under order:ORD-1001>"' in out  # its own id member
+    assert '"Description": "Delivery moved to 2026-11-27 (Carrier capacity)"' in out
+    note = " ".join(out.split())
+    assert "render cannot resolve the key offline, so this assumes its task exists and is open" in note
+    assert "With no task yet the function retries, then dead-letters NoTaskForKey" in note
+
+
+def test_render_json_of_a_complete_names_its_operation_and_task_key() -> None:
+    code, out, _ = run_cli("render", str(EVENTS_DIR / "eventbridge-order-delivered.json"), "--json")
+
+    assert code == 0
+    assert json.loads(out) == [
+        {
+            "rule": "order-delivered",
+            "eventId": "8e4b2d71-0a9c-4f36-b1e5-7c2d9f6a0b14",
+            "action": "complete",
+            "taskKey": "order:ORD-1001",
+            "operations": ["StopContact"],
+            "request": {},  # StopContact needs only the ids, which the function fills in
+        }
+    ]
+
+
+def test_render_checks_a_reschedule_against_the_clock(tmp_path: Path) -> None:
+    def moved(at: datetime) -> Path:
+        event = json.loads((EVENTS_DIR / "eventbridge-order-delivered.json").read_text())
+        event["detail-type"] = "OrderFollowUpMoved"
+        event["detail"]["followUpAt"] = at.isoformat()
+        path = tmp_path / f"moved-{at.timestamp():.0f}.json"
+        path.write_text(json.dumps(event))
+        return path
+
+    later = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
+    code, out, _ = run_cli("render", str(moved(later)), "--json")
+    assert code == 0
+    (task,) = json.loads(out)
+    assert (task["action"], task["operations"]) == ("reschedule", ["UpdateContactSchedule"])
+    assert task["request"] == {"ScheduledTime": later.isoformat().replace("+00:00", "Z")}
+
+    code, out, _ = run_cli("render", str(moved(datetime.now(UTC) - timedelta(hours=1))))
+    assert code == 1
+    assert "rule order-follow-up-moved: LimitViolation: ScheduledTime: is in the past" in out
+
+
+def test_render_of_a_create_names_the_task_key_it_registers() -> None:
+    code, out, _ = run_cli("render", str(EVENTS_DIR / "eventbridge-order-delayed.json"))
+
+    assert code == 0
+    assert "  rule order-delayed -> StartTaskContact, registered under task key 'order:ORD-1001'" in out
+
+
 # --- validate -----------------------------------------------------------------------------------------
 
 
@@ -123,9 +193,12 @@ def test_validate_accepts_the_shipped_mapping_and_shows_the_bus_rule_pattern() -
     code, out, _ = run_cli("validate", "--mapping", str(SHIPPED_MAPPING_FILE))
 
     assert code == 0
-    assert "valid, 7 rules" in out
+    assert "valid, 10 rules" in out
+    assert (
+        "  - order-delivered (complete, task key order:{{ detail.orderId }}; identity: the event's id)" in out
+    )
     (pattern_line,) = [line for line in out.splitlines() if line.startswith("bus rule pattern")]
     assert json.loads(pattern_line.split(": ", 1)[1])["$or"][0] == {
         "source": ["acme.orders"],
-        "detail-type": ["OrderDelayed"],
+        "detail-type": ["OrderDelayed", "OrderDeliveryRescheduled", "OrderFollowUpMoved", "OrderDelivered"],
     }

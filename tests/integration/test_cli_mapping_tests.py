@@ -84,17 +84,22 @@ def test_the_shipped_cases_cover_every_rule_and_every_failure_kind() -> None:
     rules = {task["rule"] for outcome in outcomes for task in outcome.get("tasks", [])}
     kinds = {outcome["deadLetter"]["ErrorType"] for outcome in outcomes if "deadLetter" in outcome}
 
+    actions = {task.get("action", "create") for outcome in outcomes for task in outcome.get("tasks", [])}
+
     assert rules == {rule.name for rule in load_mapping(SHIPPED_MAPPING_FILE).rules}
+    assert actions == {"create", "update", "reschedule", "complete"}
     assert kinds == FAILURE_KINDS
     assert any("tasks" in outcome and "deadLetter" in outcome for outcome in outcomes)  # fan-out, one fails
 
 
 def test_the_request_schema_names_every_parameter_the_function_sends() -> None:
-    from task_creator.mapping.task_fields import TASK_FIELDS  # noqa: PLC0415
+    from task_creator.mapping.task_fields import ACTION_FIELDS, TASK_ACTIONS  # noqa: PLC0415
 
     schema = load_json(CASE_SCHEMA_FILE)
 
-    assert set(schema["$defs"]["request"]["propertyNames"]["enum"]) == {*TASK_FIELDS, "ClientToken"}
+    every_field = {field for action in TASK_ACTIONS for field in ACTION_FIELDS[action]}
+    assert set(schema["$defs"]["request"]["propertyNames"]["enum"]) == {*every_field, "ClientToken"}
+    assert schema["$defs"]["task"]["properties"]["action"]["enum"] == list(TASK_ACTIONS)
     assert set(schema["$defs"]["deadLetter"]["properties"]["ErrorType"]["enum"]) == FAILURE_KINDS
 
 
@@ -441,3 +446,82 @@ def test_no_cases_named_is_an_argument_error(capsys: pytest.CaptureFixture[str])
 
     assert exit_info.value.code == 2
     assert "the following arguments are required: CASES" in capsys.readouterr().err
+
+
+# --- lifecycle rules: a follow-up's outcome is its action, its task key and its fields -------------------
+
+
+def rescheduled_event(**detail: Any) -> dict[str, Any]:
+    event: dict[str, Any] = json.loads(
+        (EVENTS_DIR / "eventbridge-order-delivery-rescheduled.json").read_text()
+    )
+    event["detail"].update(detail)
+    return event
+
+
+def test_update_writes_a_follow_ups_action_task_key_and_fields(tmp_path: Path) -> None:
+    path = write_json(tmp_path / "rescheduled.json", rescheduled_event())
+
+    code, lines, _ = run_cases("--update", str(path))
+
+    assert code == 0
+    assert lines[0] == f"updated {path}: update order-delivery-rescheduled (key order:ORD-1001)"
+    (task,) = load_json(path)["expect"]["tasks"]
+    assert task == {
+        "rule": "order-delivery-rescheduled",
+        "action": "update",
+        "taskKey": "order:ORD-1001",
+        "request": {  # the fields only: the function adds InstanceId and the key's ContactId
+            "Description": "Delivery moved to 2026-11-27 (Carrier capacity)",
+            "Attributes": {"deliveryDate": "2026-11-27", "status": "rescheduled"},
+            "References": {"Tracking": {"Type": "URL", "Value": "https://track.example.com/ORD-1001"}},
+        },
+    }
+    assert run_cases(str(path))[0] == 0
+
+
+def test_a_case_fails_when_a_follow_up_acts_on_another_task_key(tmp_path: Path) -> None:
+    path = copy_case("order-delivery-rescheduled.json", tmp_path)
+    edit_case(path, lambda case: case["event"]["detail"].update(orderId="ORD-2002"))
+
+    code, lines, _ = run_cases(str(path))
+
+    assert code == 1
+    assert 'order-delivery-rescheduled.taskKey: expected "order:ORD-1001", got "order:ORD-2002"' in lines[0]
+
+
+def test_a_case_fails_when_the_rule_does_another_action(tmp_path: Path) -> None:
+    path = copy_case("order-delivered.json", tmp_path)
+    edit_case(path, lambda case: case["expect"]["tasks"][0].update(action="update"))
+
+    code, lines, _ = run_cases(str(path))
+
+    assert code == 1
+    assert 'order-delivered.action: expected "update", got "complete"' in lines[0]
+
+
+def test_a_follow_up_field_left_empty_is_not_sent(tmp_path: Path) -> None:
+    event = rescheduled_event()
+    del event["detail"]["trackingUrl"]
+    case = {
+        "event": event,
+        "expect": {"tasks": [{"rule": "order-delivery-rescheduled", "request": {"References": None}}]},
+    }
+
+    code, lines, _ = run_cases(str(write_json(tmp_path / "case.json", case)))
+
+    assert (code, lines[0].split(":", 1)[0]) == (0, f"pass    {tmp_path / 'case.json'}")
+
+
+def test_a_reschedule_case_is_checked_against_its_pinned_now(tmp_path: Path) -> None:
+    path = copy_case("order-follow-up-moved.json", tmp_path)
+    edit_case(path, lambda case: case.update(now="2026-11-25T10:00:00Z"))  # the new time has passed
+
+    code, lines, _ = run_cases(str(path))
+
+    assert code == 1
+    assert "expected a task of rule order-follow-up-moved, none is sent" in lines[0]
+    assert (
+        "unexpected dead letter: LimitViolation: [order-follow-up-moved] ScheduledTime: is in the past"
+        in lines[0]
+    )

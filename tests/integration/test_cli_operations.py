@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -24,7 +25,7 @@ from local.connect_emulator import ConnectEmulator
 from local.redrive import MOVE_TASK, redrive
 from local.redrive_copy import CopyOptions
 from tests.integration.pipeline_support import run_cli, run_cli_process
-from tests.support import EVENTS_DIR, REPO_ROOT
+from tests.support import EVENTS_DIR, REPO_ROOT, SHIPPED_MAPPING_FILE
 
 # --- invoke -------------------------------------------------------------------------------------------
 
@@ -48,13 +49,27 @@ def test_invoke_runs_the_real_handler_locally_and_shows_tasks_and_dead_letters()
     assert "Dead letters: 0" in out
 
 
+def without_lifecycle_rules(directory: Path) -> Path:
+    """The shipped mapping without its lifecycle rules and task keys: runnable with no ledger table."""
+    mapping = json.loads(SHIPPED_MAPPING_FILE.read_text())
+    mapping["rules"] = [rule for rule in mapping["rules"] if rule.get("action", "create") == "create"]
+    for rule in mapping["rules"]:
+        rule.pop("taskKey", None)
+    path = directory / "mapping.json"
+    path.write_text(json.dumps(mapping))
+    return path
+
+
 @pytest.mark.usefixtures("no_target_in_environment")
 def test_invoke_uses_the_connect_endpoint_in_the_environment(
-    connect_emulator: ConnectEmulator, monkeypatch: pytest.MonkeyPatch
+    connect_emulator: ConnectEmulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL_CONNECT", connect_emulator.endpoint_url)
+    mapping = without_lifecycle_rules(tmp_path)  # no IDEMPOTENCY_TABLE in this environment
 
-    code, out, err = run_cli("invoke", str(EVENTS_DIR / "eventbridge-order-delayed.json"), "--quiet")
+    code, out, err = run_cli(
+        "invoke", str(EVENTS_DIR / "eventbridge-order-delayed.json"), "--quiet", "--mapping", str(mapping)
+    )
 
     assert code == 0
     assert "the endpoints in your environment" in err
@@ -62,6 +77,19 @@ def test_invoke_uses_the_connect_endpoint_in_the_environment(
     assert [task["rule"] for task in summary["tasks"]] == ["order-delayed"]
     (task,) = connect_emulator.tasks()
     assert task.contact_id == summary["tasks"][0]["contactId"]
+
+
+@pytest.mark.usefixtures("no_target_in_environment")
+def test_invoke_with_lifecycle_rules_and_no_ledger_table_says_so_in_one_line(
+    connect_emulator: ConnectEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL_CONNECT", connect_emulator.endpoint_url)
+
+    code, out, err = run_cli("invoke", str(EVENTS_DIR / "eventbridge-order-delivered.json"), "--quiet")
+
+    assert (code, out) == (2, "")
+    assert "IDEMPOTENCY_TABLE is required: the mapping has lifecycle rules" in err
+    assert connect_emulator.tasks() == []
 
 
 def test_invoke_reaches_real_aws_only_with_credentials_and_an_instance_and_no_connect_endpoint() -> None:

@@ -55,9 +55,9 @@ def test_standard_deployment_has_the_stacks_queues_rule_and_ledger(embedded_aws:
     assert topology.function_timeout_seconds == function_timeout_seconds(
         config, rule_count=len(mapping.rules)
     )
-    assert topology.function_timeout_seconds == 69  # the stack's, for cdk.json's defaults
-    assert ingest["VisibilityTimeout"] == "414"  # 6 x the 69 s function timeout
-    assert ingest["VisibilityTimeout"] == str(ingest_visibility_timeout_seconds(69, 0))
+    assert topology.function_timeout_seconds == 72  # the stack's, for cdk.json's defaults
+    assert ingest["VisibilityTimeout"] == "432"  # 6 x the 72 s function timeout
+    assert ingest["VisibilityTimeout"] == str(ingest_visibility_timeout_seconds(72, 0))
     assert ingest["MessageRetentionPeriod"] == str(whole_seconds(INGEST_RETENTION))
     assert ingest["MaximumMessageSize"] == str(INGEST_MAX_MESSAGE_SIZE_BYTES)
     dlq = sqs.get_queue_attributes(QueueUrl=topology.dead_letter_queue.url, AttributeNames=["All"])[
@@ -139,7 +139,7 @@ def test_fifo_deployment_feeds_both_ingest_queues_to_the_function(
         lane.queue.arn for lane in pipeline.topology.lanes
     ]
     assert pipeline.event_source is pipeline.event_sources[0]
-    assert pipeline.function_timeout_seconds == pipeline.topology.function_timeout_seconds == 97
+    assert pipeline.function_timeout_seconds == pipeline.topology.function_timeout_seconds == 112
     assert pipeline.new_context().get_remaining_time_in_millis() > 96_000
 
 

@@ -48,6 +48,9 @@ def test_shipped_mapping_loads_with_every_rule_in_file_order() -> None:
 
     assert [r.name for r in mapping.rules] == [
         "order-delayed",
+        "order-delivery-rescheduled",
+        "order-follow-up-moved",
+        "order-delivered",
         "vip-escalation",
         "payment-failed",
         "callback-request",

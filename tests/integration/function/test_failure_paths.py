@@ -124,7 +124,8 @@ def test_a_passed_scheduled_time_dead_letters_when_the_rule_says_so(
 ):
     document = json.loads(SHIPPED_MAPPING_FILE.read_text(encoding="utf-8"))
     for rule in document["rules"]:
-        rule["pastScheduledTime"] = "dead-letter"
+        if rule.get("action", "create") == "create":
+            rule["pastScheduledTime"] = "dead-letter"
     clock = SettableClock(now=START + timedelta(minutes=5))
     event = receive_batch(function, [vip_order("V-3", follow_up_at=START)])
 

@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from task_creator.handler import lambda_handler
+from task_creator.mapping.rules import TaskMapping, parse_mapping
 from tests.integration.function.conftest import (
     FLOW_ID,
     INSTANCE_ID,
@@ -15,6 +16,7 @@ from tests.integration.function.conftest import (
     LambdaContext,
     sample,
 )
+from tests.support import SHIPPED_MAPPING_FILE
 
 
 def attributes(message: dict[str, Any]) -> dict[str, str]:
@@ -168,10 +170,14 @@ def test_the_same_order_through_sqs_reuses_the_client_token_of_the_direct_event(
     function: FunctionUnderTest, context: LambdaContext
 ):
     lambda_handler(
-        sample("eventbridge-order-delayed.json"), context, dependencies=function.build(idempotency=False)
+        sample("eventbridge-order-delayed.json"),
+        context,
+        dependencies=function.build(idempotency=False, mapping=create_rules_only()),
     )
     lambda_handler(
-        sample("sqs-eventbridge-batch.json"), context, dependencies=function.build(idempotency=False)
+        sample("sqs-eventbridge-batch.json"),
+        context,
+        dependencies=function.build(idempotency=False, mapping=create_rules_only()),
     )
 
     tokens = [r["ClientToken"] for r in function.connect.requests if r["Name"] == "Order ORD-1001 is delayed"]
@@ -221,10 +227,19 @@ def test_consecutive_batches_in_one_container_take_lambdas_event_loop_path(
     # In Lambda (LAMBDA_TASK_ROOT set) Powertools reuses or creates the container's event loop instead of
     # asyncio.run: the path every warm invocation takes.
     monkeypatch.setenv("LAMBDA_TASK_ROOT", "/var/task")
-    deps = function.build(idempotency=False)
+    deps = function.build(idempotency=False, mapping=create_rules_only())
 
     first = lambda_handler(sample("sqs-eventbridge-batch.json"), context, dependencies=deps)
     second = lambda_handler(sample("sqs-raw-payloads.json"), context, dependencies=deps)
 
     assert first == second == {"batchItemFailures": []}
     assert len(function.connect.requests) == 6
+
+
+def create_rules_only() -> TaskMapping:
+    """The shipped mapping without its lifecycle rules, for a deployment without the ledger table."""
+    document = json.loads(SHIPPED_MAPPING_FILE.read_text(encoding="utf-8"))
+    document["rules"] = [rule for rule in document["rules"] if rule.get("action", "create") == "create"]
+    for rule in document["rules"]:
+        rule.pop("taskKey", None)
+    return parse_mapping(document)
