@@ -32,14 +32,13 @@ from typing import TextIO
 
 from local.aws import EmbeddedAws
 from local.connect_emulator import ConnectEmulator
-from local.event_source import SqsEventSource
 from local.function_output import captured_function_output
 from local.pipeline import LocalPipeline, PipelineOptions
 from local.redrive import inspect_queue
 from task_creator.adapters.task_registry import RegisteredTask
 from task_creator.observability import logger as function_logger
 from tests.integration.chaos_events import HarnessError
-from tests.integration.chaos_faults import ChaosFaults, ChaosInvoker
+from tests.integration.chaos_faults import ChaosFaults
 from tests.integration.chaos_lifecycle_events import (
     LifecycleItem,
     Reorderings,
@@ -54,7 +53,7 @@ from tests.integration.chaos_support import (
     chaos_config,
     check_attempt_budget,
     container_invokers,
-    drain_concurrently,
+    drain_containers,
     send_in_order,
 )
 
@@ -166,16 +165,16 @@ def _run(
     completes = {
         message_id for item in plan if item.completes for message_id in message_ids[item.events[-1].key]
     }
-    invoker = ChaosInvoker(
-        lost_response_rate=faults.lost_batch_responses,
+    invoker, drain_error = drain_containers(
+        aws,
+        pipeline,
+        mapping,
+        invokers,
+        faults,
         seed=seed,
-        always_lose_first=completes if faults.lost_batch_responses else frozenset(),
+        lose_first=completes,
+        timeout_seconds=timeout_seconds,
     )
-    sources = [
-        SqsEventSource(aws.sqs(), mapping, invoker.wrap(invoke), new_context=pipeline.new_context)
-        for invoke in invokers
-    ]
-    drain_error = drain_concurrently(sources, timeout_seconds)
     wall_seconds = time.monotonic() - started
 
     return LifecycleReport(
@@ -191,7 +190,7 @@ def _run(
         registry=registered_keys(pipeline, plan),
         started_at=started_at,
         invoker=invoker,
-        containers=len(sources),
+        containers=len(invokers),
         wall_seconds=wall_seconds,
         attempt_budget=attempt_budget,
         redrive_max_receive_count=redrive_count,

@@ -40,7 +40,7 @@ import json
 import random
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TextIO, cast
 from infra.config import TaskCreatorConfig
 from local.aws import EmbeddedAws
 from local.connect_emulator import ConnectEmulator
-from local.event_source import Invoker, SqsEventSource, drain
+from local.event_source import EventSourceMapping, Invoker, SqsEventSource, drain
 from local.function_output import OutcomeRecorder, captured_function_output
 from local.identifiers import LOCAL_CONTACT_FLOW_ID, LOCAL_INSTANCE_ID
 from local.lambda_context import LocalLambdaContext
@@ -159,16 +159,16 @@ def _run(
     started = time.monotonic()
     message_ids = publish(aws, pipeline, events, random.Random(f"{seed}:order"))
     poison_ids = {message_id for event in events if event.poison for message_id in message_ids[event.key]}
-    invoker = ChaosInvoker(
-        lost_response_rate=faults.lost_batch_responses,
+    invoker, drain_error = drain_containers(
+        aws,
+        pipeline,
+        mapping,
+        invokers,
+        faults,
         seed=seed,
-        always_lose_first=poison_ids if faults.lost_batch_responses else frozenset(),
+        lose_first=poison_ids,
+        timeout_seconds=timeout_seconds,
     )
-    sources = [
-        SqsEventSource(aws.sqs(), mapping, invoker.wrap(invoke), new_context=pipeline.new_context)
-        for invoke in invokers
-    ]
-    drain_error = drain_concurrently(sources, timeout_seconds)
     wall_seconds = time.monotonic() - started
 
     outcomes = recorder.outcomes()
@@ -185,7 +185,7 @@ def _run(
             str(outcome.error_type) for outcome in outcomes if outcome.outcome is Outcome.RETRY
         ),
         invoker=invoker,
-        containers=len(sources),
+        containers=len(invokers),
         wall_seconds=wall_seconds,
         attempt_budget=attempt_budget,
         redrive_max_receive_count=redrive_count,
@@ -281,3 +281,29 @@ def drain_concurrently(sources: Sequence[SqsEventSource], timeout_seconds: float
         futures = [pool.submit(drain, [source], timeout_seconds=timeout_seconds) for source in sources]
     errors = [str(future.exception()) for future in futures if future.exception() is not None]
     return errors[0] if errors else None
+
+
+def drain_containers(
+    aws: EmbeddedAws,
+    pipeline: LocalPipeline,
+    mapping: EventSourceMapping,
+    invokers: list[Invoker],
+    faults: ChaosFaults,
+    *,
+    seed: int,
+    lose_first: Collection[str],
+    timeout_seconds: float,
+) -> tuple[ChaosInvoker, str | None]:
+    """Drain the ingest queue with one event source per container, losing some batch responses (always
+    the first of an invocation holding one of ``lose_first``); the invoker, and why draining stopped
+    early (None when the queues emptied)."""
+    invoker = ChaosInvoker(
+        lost_response_rate=faults.lost_batch_responses,
+        seed=seed,
+        always_lose_first=frozenset(lose_first) if faults.lost_batch_responses else frozenset(),
+    )
+    sources = [
+        SqsEventSource(aws.sqs(), mapping, invoker.wrap(invoke), new_context=pipeline.new_context)
+        for invoke in invokers
+    ]
+    return invoker, drain_concurrently(sources, timeout_seconds)
