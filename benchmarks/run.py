@@ -33,8 +33,9 @@ from task_creator.handler import lambda_handler
 from task_creator.mapping.envelope import event_from_eventbridge, event_from_sqs_record
 from task_creator.mapping.planning import PlanningContext, plan_event
 from task_creator.mapping.render import TaskDefaults
-from task_creator.mapping.rules import TaskMapping, load_mapping, parse_mapping
+from task_creator.mapping.rules import load_mapping
 from task_creator.settings import Settings
+from tests.support import create_rules_only
 
 ROOT = Path(__file__).resolve().parent.parent
 CONNECT_LATENCY_SECONDS = 0.1
@@ -110,15 +111,6 @@ def bench_batch_concurrency(repeat: int) -> list[tuple[int, float]]:
             seconds = time_batches(deps, repeat)
             results.append((parallel, seconds))
     return results
-
-
-def create_rules_only() -> TaskMapping:
-    """The shipped mapping's create rules (no ledger in this benchmark, so no lifecycle rules)."""
-    document = json.loads((ROOT / "lambda" / "mapping.json").read_text(encoding="utf-8"))
-    document["rules"] = [rule for rule in document["rules"] if rule.get("action", "create") == "create"]
-    for rule in document["rules"]:
-        rule.pop("taskKey", None)
-    return parse_mapping(document)
 
 
 def bench_planning(repeat: int) -> list[tuple[str, float]]:

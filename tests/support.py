@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from task_creator.mapping.rules import TaskMapping, parse_mapping
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EVENTS_DIR = REPO_ROOT / "events"
 SHIPPED_MAPPING_FILE = REPO_ROOT / "lambda" / "mapping.json"
@@ -33,3 +35,13 @@ def load_record(name: str, index: int = 0) -> dict[str, Any]:
 def load_json(path: Path) -> Any:
     """Any JSON file (the shipped mapping, the mapping schema)."""
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def create_rules_only() -> TaskMapping:
+    """The shipped mapping without its lifecycle rules: what a deployment without the ledger table can
+    run (the benchmarks and the no-ledger handler tests use it)."""
+    document = json.loads(SHIPPED_MAPPING_FILE.read_text(encoding="utf-8"))
+    document["rules"] = [rule for rule in document["rules"] if rule.get("action", "create") == "create"]
+    for rule in document["rules"]:
+        rule.pop("taskKey", None)
+    return parse_mapping(document)

@@ -18,6 +18,7 @@ from task_creator.adapters.task_registry import RegisteredTask
 from tests.integration.chaos_faults import ChaosInvoker
 from tests.integration.chaos_lifecycle_events import LifecycleEvent, LifecycleItem, Reorderings
 from tests.integration.chaos_lifecycle_evidence import Evidence, FunctionStep, short
+from tests.integration.chaos_report import summary_lines
 
 LIFECYCLE_CHECKS = (
     "completed_items_closed",
@@ -130,13 +131,7 @@ class LifecycleReport:
 
     def summary(self) -> str:
         """One ``name: value`` line per figure, then the problems found per check."""
-        lines = [f"{name}: {value}" for name, value in self.figures().items()]
-        for check, problems in self.problems().items():
-            lines.append(f"problems ({check}): {len(problems)}")
-            lines += [f"  - {problem}" for problem in problems[:5]]
-            if len(problems) > 5:
-                lines.append(f"  ... and {len(problems) - 5} more")
-        return "\n".join(lines)
+        return summary_lines(self.figures(), self.problems(), shown=5)
 
     # checks ---------------------------------------------------------------------------------------
     def problems(self) -> dict[str, list[str]]:

@@ -129,13 +129,7 @@ class ChaosReport:
 
     def summary(self) -> str:
         """One ``name: value`` line per figure, then the problems found per check."""
-        lines = [f"{name}: {value}" for name, value in self.figures().items()]
-        for check, problems in self.problems().items():
-            lines.append(f"problems ({check}): {len(problems)}")
-            lines += [f"  - {problem}" for problem in problems[:10]]
-            if len(problems) > 10:
-                lines.append(f"  ... and {len(problems) - 10} more")
-        return "\n".join(lines)
+        return summary_lines(self.figures(), self.problems(), shown=10)
 
     # checks ---------------------------------------------------------------------------------------
     def problems(self) -> dict[str, list[str]]:
@@ -271,3 +265,14 @@ class ChaosReport:
 
 def _reason(message: QueueMessage) -> str:
     return f"ErrorType={message.error_type!r}, ErrorMessage={message.error_message!r}"
+
+
+def summary_lines(figures: dict[str, Any], problems: dict[str, list[str]], *, shown: int) -> str:
+    """A chaos report as text: ``name: value`` per figure, then each check's count and first problems."""
+    lines = [f"{name}: {value}" for name, value in figures.items()]
+    for check, found in problems.items():
+        lines.append(f"problems ({check}): {len(found)}")
+        lines += [f"  - {problem}" for problem in found[:shown]]
+        if len(found) > shown:
+            lines.append(f"  ... and {len(found) - shown} more")
+    return "\n".join(lines)

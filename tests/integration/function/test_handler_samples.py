@@ -8,7 +8,6 @@ import json
 from typing import Any
 
 from task_creator.handler import lambda_handler
-from task_creator.mapping.rules import TaskMapping, parse_mapping
 from tests.integration.function.conftest import (
     FLOW_ID,
     INSTANCE_ID,
@@ -16,7 +15,7 @@ from tests.integration.function.conftest import (
     LambdaContext,
     sample,
 )
-from tests.support import SHIPPED_MAPPING_FILE
+from tests.support import create_rules_only
 
 
 def attributes(message: dict[str, Any]) -> dict[str, str]:
@@ -234,12 +233,3 @@ def test_consecutive_batches_in_one_container_take_lambdas_event_loop_path(
 
     assert first == second == {"batchItemFailures": []}
     assert len(function.connect.requests) == 6
-
-
-def create_rules_only() -> TaskMapping:
-    """The shipped mapping without its lifecycle rules, for a deployment without the ledger table."""
-    document = json.loads(SHIPPED_MAPPING_FILE.read_text(encoding="utf-8"))
-    document["rules"] = [rule for rule in document["rules"] if rule.get("action", "create") == "create"]
-    for rule in document["rules"]:
-        rule.pop("taskKey", None)
-    return parse_mapping(document)
