@@ -4,6 +4,9 @@ Standard queues: records run concurrently, at most ``max_parallel_calls`` at a t
 whose record handler hands the blocking work to a bounded thread pool). FIFO queues: the FIFO processor,
 in order, and a failed message holds back only its own message group. A batch in which every record
 failed is still answered with a partial response, never an exception.
+
+The done records' outcome events are published together once the batch has run (PutEvents takes 10
+entries a call); a record whose events EventBridge did not accept is retried, like any transient failure.
 """
 
 from __future__ import annotations
@@ -25,9 +28,10 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from task_creator.creator import TaskCreator
-from task_creator.errors import TaskCreatorError, UnexpectedError
+from task_creator.errors import OutcomePublishFailed, TaskCreatorError, UnexpectedError
 from task_creator.mapping.envelope import event_from_sqs_record
 from task_creator.observability import log_unexpected
+from task_creator.outcome_publisher import PendingOutcomes
 from task_creator.records import Delivery, EventReport
 
 
@@ -39,13 +43,15 @@ class SqsBatchRunner:
     def run(
         self, event: dict[str, Any], context: LambdaContext, *, deadline: float, fifo: bool
     ) -> PartialItemFailureResponse:
-        process_record = self._record_processor(deadline)
+        settled: list[tuple[Delivery, EventReport]] = []
+        process_record = self._record_processor(deadline, settled)
         if fifo:
             fifo_processor = SqsFifoPartialProcessor(skip_group_on_error=True)
             fifo_processor.raise_on_entire_batch_failure = False
-            return process_partial_response(
+            response = process_partial_response(
                 event=event, record_handler=process_record, processor=fifo_processor, context=context
             )
+            return self._publish_outcomes(response, settled)
 
         loop_executor = self.executor
 
@@ -53,16 +59,46 @@ class SqsBatchRunner:
             return await asyncio.get_running_loop().run_in_executor(loop_executor, process_record, record)
 
         processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-        return async_process_partial_response(
+        response = async_process_partial_response(
             event=event, record_handler=process_record_async, processor=processor, context=context
         )
+        return self._publish_outcomes(response, settled)
 
-    def _record_processor(self, deadline: float) -> Callable[[SQSRecord], EventReport]:
+    def _publish_outcomes(
+        self, response: PartialItemFailureResponse, settled: list[tuple[Delivery, EventReport]]
+    ) -> PartialItemFailureResponse:
+        """Publish the done records' outcome events; report the records whose events were not accepted
+        as failed (and push their retry back), so they announce them on their next attempt."""
+        publisher = self.creator.outcomes
+        pending = [(delivery, report) for delivery, report in settled if report.outcomes]
+        if publisher is None or not pending:
+            return response
+        failed = publisher.publish(
+            [PendingOutcomes(report.event_id, report.outcomes) for _, report in pending]
+        )
+        if not failed:
+            return response
+        failures = list(response.get("batchItemFailures", []))
+        reported = {failure["itemIdentifier"] for failure in failures}
+        for index in failed:
+            delivery = pending[index][0]
+            self.creator.retry_later(
+                delivery, OutcomePublishFailed("EventBridge did not accept its outcome events")
+            )
+            if delivery.message_id not in reported:
+                failures.append({"itemIdentifier": delivery.message_id})
+        return {"batchItemFailures": failures}
+
+    def _record_processor(
+        self, deadline: float, settled: list[tuple[Delivery, EventReport]]
+    ) -> Callable[[SQSRecord], EventReport]:
         def process_record(record: SQSRecord) -> EventReport:
             raw = record.raw_event
             delivery = sqs_delivery(raw)
             try:
-                return self.creator.process(delivery, lambda: event_from_sqs_record(raw), deadline=deadline)
+                report = self.creator.process(delivery, lambda: event_from_sqs_record(raw), deadline=deadline)
+                settled.append((delivery, report))
+                return report
             except TaskCreatorError:
                 raise  # logged and counted by the creator
             except Exception as error:

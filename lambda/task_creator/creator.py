@@ -25,6 +25,7 @@ from task_creator.errors import (
     DeadLetterUnavailable,
     InvocationDeadline,
     MalformedEvent,
+    OutcomePublishFailed,
     PermanentFailure,
     TaskCreatorError,
     TransientFailure,
@@ -41,6 +42,8 @@ from task_creator.mapping.planning import (
 )
 from task_creator.mapping.rules import TaskMapping
 from task_creator.observability import Metric, Outcome, TaskMetrics, log_failure, log_outcome, log_unexpected
+from task_creator.outcome_events import EventRef, OutcomeEvent, dead_letter_outcome, task_outcome
+from task_creator.outcome_publisher import OutcomePublisher, PendingOutcomes
 from task_creator.rate_limit import TokenBucket
 from task_creator.records import CreatedTask, Delivery, EventReport, PlanningSettings, TaskStarter
 from task_creator.rule_runner import RuleRunner
@@ -62,6 +65,7 @@ class TaskCreator:
         backoff: RetryBackoff | None = None,
         max_receive_count: int | None = None,
         lifecycle: TaskLifecycle | None = None,
+        outcomes: OutcomePublisher | None = None,
         clock: Callable[[], datetime] | None = None,
         rng: random.Random | None = None,
     ) -> None:
@@ -73,6 +77,7 @@ class TaskCreator:
         self.ingest_queue = ingest_queue
         self.backoff = backoff or RetryBackoff()
         self.max_receive_count = max_receive_count
+        self.outcomes = outcomes
         self.clock = clock or _utc_now
         self.rng = rng or random.Random()
         self.rules = RuleRunner(
@@ -89,32 +94,37 @@ class TaskCreator:
         self, delivery: Delivery, read: Callable[[], CanonicalEvent], *, deadline: float
     ) -> EventReport:
         """Create the event's tasks. Raises TransientFailure (logged already) when the record must be
-        retried; any other outcome returns."""
+        retried; any other outcome returns. A done record's outcome events are returned for the caller to
+        publish (``EventReport.outcomes``); a dead-lettered record's are published before its dead letter
+        is written, since its source message is deleted right after."""
         attempt = Attempt(
             receive_count=delivery.receive_count,
             max_receive_count=self.max_receive_count if delivery.receipt_handle else None,
         )
+        unread = EventRef(delivery.message_id)
         try:
             event = read()
+            if self.outcomes is not None and event.source == self.outcomes.source:
+                log_outcome(event.id, "", Outcome.IGNORED, "the function's own outcome event; ignored")
+                return EventReport(event_id=event.id, ignored=True)
             plan = self.plan(event)
         except PermanentFailure as error:
-            return self._settle(delivery, delivery.message_id, attempt, permanent=[RuleFailure("", error)])
+            return self._settle(delivery, unread, attempt, permanent=[RuleFailure("", error)])
         except Exception as error:
             unreadable = MalformedEvent(f"the event could not be read: {type(error).__name__}")
             log_unexpected(delivery.message_id, "", error)
-            return self._settle(
-                delivery, delivery.message_id, attempt, permanent=[RuleFailure("", unreadable)]
-            )
+            return self._settle(delivery, unread, attempt, permanent=[RuleFailure("", unreadable)])
+        ref = EventRef(event.id, event.source, event.detail_type, event.replay_name or None)
         if plan.unmatched:
             if self.mapping.unmatched == "ignore":
                 log_outcome(event.id, "", Outcome.IGNORED, "no rule matches; ignored")
                 return EventReport(event_id=event.id, ignored=True)
             unmatched = [RuleFailure("", unmatched_error(event))]
-            return self._settle(delivery, event.id, attempt, permanent=unmatched)
-        created, permanent, transient = self._start_all(plan, event, deadline)
+            return self._settle(delivery, ref, attempt, permanent=unmatched)
+        created, permanent, transient = self._start_all(plan, event, deadline, delivery.message_id)
         return self._settle(
             delivery,
-            event.id,
+            ref,
             attempt,
             created=created,
             permanent=[*plan.failures, *permanent],
@@ -130,7 +140,7 @@ class TaskCreator:
     # --- creating tasks ---------------------------------------------------------------------------
 
     def _start_all(
-        self, plan: EventPlan, event: CanonicalEvent, deadline: float
+        self, plan: EventPlan, event: CanonicalEvent, deadline: float, delivery_id: str
     ) -> tuple[list[CreatedTask], list[RuleFailure], list[RuleFailure]]:
         created: list[CreatedTask] = []
         permanent: list[RuleFailure] = []
@@ -140,7 +150,7 @@ class TaskCreator:
                 if time.monotonic() > deadline:
                     # Too close to the invocation's timeout: a call cut off by it would fail the whole batch.
                     raise InvocationDeadline("no time left in this invocation to start the task")
-                created.append(self.rules.run(task, event, deadline))
+                created.append(self.rules.run(task, event, deadline, delivery_id=delivery_id))
             except PermanentFailure as error:
                 error.rule = task.rule
                 permanent.append(RuleFailure(rule=task.rule, error=error))
@@ -158,20 +168,24 @@ class TaskCreator:
     def _settle(
         self,
         delivery: Delivery,
-        event_id: str,
+        ref: EventRef,
         attempt: Attempt,
         *,
         created: list[CreatedTask] | None = None,
         permanent: list[RuleFailure] | None = None,
         transient: list[RuleFailure] | None = None,
     ) -> EventReport:
+        event_id = ref.event_id
         decision = decide(permanent=permanent or [], transient=transient or [], attempt=attempt)
         self._record_failures(event_id, decision, permanent or [], transient or [])
         tasks = tuple(created or ())
+        outcomes = tuple(task_outcome(ref, task) for task in tasks) if self.outcomes else ()
         if decision.action is Action.DONE:
-            return EventReport(event_id=event_id, tasks=tasks)
+            return EventReport(event_id=event_id, tasks=tasks, outcomes=outcomes)
         if decision.action is Action.RETRY:
             self._retry_later(delivery, decision.reasons[0].error)
+        if self.outcomes is not None:
+            self._announce_dead_letter(delivery, ref, decision, outcomes)
         try:
             self._dead_letter(delivery, event_id, decision)
         except DeadLetterUnavailable as unavailable:
@@ -201,6 +215,32 @@ class TaskCreator:
             log_failure(event_id, failure.rule, outcome, failure.error, failure="transient")
         if decision.error_type == RETRIES_EXHAUSTED:
             self.metrics.count(Metric.RETRIES_EXHAUSTED, None)
+
+    def _announce_dead_letter(
+        self, delivery: Delivery, ref: EventRef, decision: Decision, outcomes: tuple[OutcomeEvent, ...]
+    ) -> None:
+        """Publish the record's outcome events and its ``Task Dead-Lettered`` before the dead letter is
+        written (its source message is deleted right after); not accepted: retry the record instead."""
+        assert self.outcomes is not None
+        dead_lettered = dead_letter_outcome(
+            ref,
+            rules=decision.failed_rules,
+            error_type=decision.error_type or "PermanentFailure",
+            error_message=decision.error_message,
+        )
+        try:
+            self.outcomes.publish_or_raise(PendingOutcomes(ref.event_id, (*outcomes, dead_lettered)))
+        except OutcomePublishFailed as error:
+            self.metrics.count(Metric.TRANSIENT_FAILURES, None)
+            log_failure(ref.event_id, "", Outcome.RETRY, error, failure="transient")
+            self._retry_later(delivery, error)
+
+    def retry_later(self, delivery: Delivery, error: TaskCreatorError) -> None:
+        """Push the record's next attempt back (its outcome events were not published at the end of the
+        batch); the batch then reports it as failed."""
+        self.metrics.count(Metric.TRANSIENT_FAILURES, None)
+        log_failure(delivery.message_id, "", Outcome.RETRY, error, failure="transient")
+        self._delay(delivery)
 
     def _dead_letter(self, delivery: Delivery, event_id: str, decision: Decision) -> None:
         """The original body and the reason to the DLQ, then the source message deleted at once."""
@@ -235,10 +275,13 @@ class TaskCreator:
 
     def _retry_later(self, delivery: Delivery, error: TaskCreatorError) -> NoReturn:
         """Push the record's next attempt back, and raise so the batch reports it as failed."""
+        self._delay(delivery)
+        raise error
+
+    def _delay(self, delivery: Delivery) -> None:
         if self.ingest_queue is not None and delivery.receipt_handle:
             delay = self.backoff.delay_seconds(delivery.receive_count, self.rng)
             self.ingest_queue.delay_retry(delivery.source_arn, delivery.receipt_handle, delay)
-        raise error
 
 
 def _utc_now() -> datetime:

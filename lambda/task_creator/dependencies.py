@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -17,6 +17,7 @@ from botocore.config import Config
 
 from task_creator.adapters.connect import ConnectTasks, make_connect_client
 from task_creator.adapters.dead_letters import DeadLetterQueue
+from task_creator.adapters.event_bus import OutcomeEventBus
 from task_creator.adapters.ingest_queue import IngestQueue
 from task_creator.adapters.ledger import TaskLedger
 from task_creator.adapters.task_registry import TaskRegistry
@@ -27,6 +28,7 @@ from task_creator.lifecycle import TaskLifecycle
 from task_creator.mapping.render import TaskDefaults
 from task_creator.mapping.rules import TaskMapping, load_mapping
 from task_creator.observability import TaskMetrics
+from task_creator.outcome_publisher import OutcomePublisher
 from task_creator.rate_limit import TokenBucket
 from task_creator.records import ConnectCalls, PlanningSettings
 from task_creator.settings import Settings
@@ -34,6 +36,7 @@ from task_creator.time_budget import AWS_CALL_BUDGET
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_sqs import SQSClient
 
 AWS_CLIENT_CONFIG = Config(
@@ -52,6 +55,10 @@ class Dependencies:
     ledger: TaskLedger | None
 
 
+def _events_client() -> EventBridgeClient:
+    return boto3.client("events", config=AWS_CLIENT_CONFIG)
+
+
 @dataclass
 class AwsClients:
     """The AWS clients the function uses; each built lazily only if needed."""
@@ -59,6 +66,7 @@ class AwsClients:
     connect: ConnectCalls
     sqs: SQSClient
     dynamodb: Callable[[], DynamoDBClient]
+    events: Callable[[], EventBridgeClient] = field(default=_events_client)
 
 
 def default_clients(settings: Settings) -> AwsClients:
@@ -118,6 +126,7 @@ def build_dependencies(
         backoff=RetryBackoff(settings.retry_base_delay_seconds, settings.retry_max_delay_seconds),
         max_receive_count=settings.max_receive_count,
         lifecycle=_lifecycle(settings, clients, clock) if mapping.has_lifecycle_rules else None,
+        outcomes=_outcome_publisher(settings, clients, metrics),
         clock=clock,
     )
     executor = ThreadPoolExecutor(max_workers=settings.max_parallel_calls, thread_name_prefix="task-creator")
@@ -130,8 +139,18 @@ def build_dependencies(
     )
 
 
-def _dead_letter_queue(sqs: SQSClient, url: str | None) -> DeadLetterQueue | None:
-    return DeadLetterQueue(sqs, url) if url else None
+def _outcome_publisher(
+    settings: Settings, clients: AwsClients, metrics: TaskMetrics
+) -> OutcomePublisher | None:
+    """Outcome events on OUTCOME_EVENT_BUS; none (and no EventBridge client) when it is not set."""
+    if not settings.outcome_event_bus:
+        return None
+    return OutcomePublisher(
+        OutcomeEventBus(clients.events()),
+        source=settings.outcome_source,
+        event_bus_name=settings.outcome_event_bus,
+        metrics=metrics,
+    )
 
 
 def _lifecycle(

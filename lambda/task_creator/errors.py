@@ -111,6 +111,12 @@ class InvocationDeadline(TransientFailure):
     error_type = "InvocationDeadline"
 
 
+class OutcomePublishFailed(TransientFailure):
+    """EventBridge did not accept the record's outcome events: the record is retried to announce them."""
+
+    error_type = "OutcomePublishFailed"
+
+
 class LedgerUnavailable(TransientFailure):
     """The idempotency ledger could not be read or written."""
 

@@ -20,6 +20,7 @@ from task_creator.dependencies import Dependencies, build_dependencies
 from task_creator.errors import ConfigurationError, MalformedEvent
 from task_creator.mapping.envelope import InvocationKind, event_from_eventbridge, invocation_kind
 from task_creator.observability import logger
+from task_creator.outcome_publisher import PendingOutcomes
 from task_creator.records import Delivery
 from task_creator.settings import Settings
 from task_creator.time_budget import deadline_margin_seconds
@@ -73,7 +74,11 @@ def _handle_direct(event: Any, deps: Dependencies, deadline: float) -> dict[str,
             raise MalformedEvent("invocation is neither an SQS batch nor an EventBridge event")
         return event_from_eventbridge(event)
 
-    return deps.creator.process(delivery, read, deadline=deadline).as_dict()
+    report = deps.creator.process(delivery, read, deadline=deadline)
+    if report.outcomes and deps.creator.outcomes is not None:
+        # Not accepted: raise, so Lambda retries the invocation (the ledger makes the retry create nothing).
+        deps.creator.outcomes.publish_or_raise(PendingOutcomes(report.event_id, report.outcomes))
+    return report.as_dict()
 
 
 def _kind_or_none(event: Any) -> InvocationKind | None:

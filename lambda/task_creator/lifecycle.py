@@ -65,12 +65,16 @@ class Applied(Enum):
 
 @dataclass(frozen=True)
 class FollowUp:
+    """What a follow-up did. ``repeated``: an earlier attempt of the same message did it already (its
+    outcome was not announced, or the answer was lost), so it is reported as what that attempt did."""
+
     applied: Applied
     contact_id: str | None
     key_hash: str
+    repeated: bool = False
 
 
-def event_stamp(event_time: str, event_id: str) -> EventStamp:
+def event_stamp(event_time: str, event_id: str, delivery_id: str = "") -> EventStamp:
     """The event's place in its task's history; lifecycle rules need a readable ``time``."""
     try:
         moment = datetime.fromisoformat(event_time.replace("Z", "+00:00"))
@@ -78,7 +82,7 @@ def event_stamp(event_time: str, event_id: str) -> EventStamp:
         raise MappingError("the event has no ISO-8601 time: follow-up events are ordered by it") from None
     if moment.tzinfo is None:
         raise MappingError("the event's time has no timezone: follow-up events are ordered by it")
-    return EventStamp.of(moment, event_id)
+    return EventStamp.of(moment, event_id, delivery_id)
 
 
 class TaskLifecycle:
@@ -135,6 +139,8 @@ class TaskLifecycle:
         assert record.contact_id is not None
         if not self.registry.claim_event(key, stamp):
             again = record.last_event_id == stamp.event_id and record.last_event_time == stamp.time
+            if again and _same_delivery(record.last_delivery_id, stamp):
+                return FollowUp(_APPLIED_BY[task.action], record.contact_id, key_hash, repeated=True)
             return FollowUp(
                 Applied.DUPLICATE if again else Applied.STALE_SKIPPED, record.contact_id, key_hash
             )
@@ -149,6 +155,9 @@ class TaskLifecycle:
         self, task: PlannedTask, key: str, key_hash: str, record: RegisteredTask | None, stamp: EventStamp
     ) -> FollowUp:
         if record is not None and record.completed:
+            if _same_delivery(record.completed_by, stamp):
+                applied = Applied.COMPLETED if record.contact_id else Applied.COMPLETION_RECORDED
+                return FollowUp(applied, record.contact_id, key_hash, repeated=True)
             return FollowUp(Applied.COMPLETED_SKIPPED, record.contact_id, key_hash)
         if record is None or record.contact_id is None:
             self.registry.mark_completed(key, stamp)
@@ -173,6 +182,13 @@ class TaskLifecycle:
         if task.request.get("Attributes"):
             self.connect.update_task_attributes(self.instance_id, contact_id, task.request["Attributes"])
         return Applied.UPDATED
+
+
+_APPLIED_BY = {"update": Applied.UPDATED, "reschedule": Applied.RESCHEDULED}
+
+
+def _same_delivery(recorded: str | None, stamp: EventStamp) -> bool:
+    return bool(stamp.delivery_id) and recorded == stamp.delivery_id
 
 
 def _key(task: PlannedTask) -> str:

@@ -2,7 +2,9 @@
 
 Metrics (EMF, Count): TasksCreated, DuplicatesSkipped, PermanentFailures, TransientFailures, Throttles,
 SchedulesStartedLate (a task sent without its ScheduledTime, which had passed), RetriesExhausted (records
-the function dead-lettered on their last attempt).
+the function dead-lettered on their last attempt), the lifecycle's (TasksUpdated, TasksRescheduled,
+TasksCompleted, ...), and OutcomeEventsPublished / OutcomeEventsFailed (outcome events EventBridge
+accepted / did not accept).
 Each is emitted twice per invocation: with the ``service`` dimension only (totals, what alarms watch) and
 with ``service`` + ``rule``.
 """
@@ -42,6 +44,8 @@ class Metric(Enum):
     STALE_EVENTS_SKIPPED = "StaleEventsSkipped"
     COMPLETED_TASK_EVENTS_SKIPPED = "CompletedTaskEventsSkipped"
     LATE_CREATES_STOPPED = "LateCreatesStopped"
+    OUTCOME_EVENTS_PUBLISHED = "OutcomeEventsPublished"
+    OUTCOME_EVENTS_FAILED = "OutcomeEventsFailed"
 
 
 class Outcome(Enum):

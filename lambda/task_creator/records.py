@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from task_creator.lifecycle import LifecycleCalls
 from task_creator.mapping.render import TaskDefaults
+
+if TYPE_CHECKING:
+    from task_creator.outcome_events import OutcomeEvent
 
 
 class TaskStarter(Protocol):
@@ -35,7 +38,10 @@ class Delivery:
 @dataclass(frozen=True)
 class CreatedTask:
     """One rule's outcome: the task it created (or found), or what its follow-up did to the key's task
-    (``action`` update/reschedule/complete, ``applied`` e.g. "updated", "stale-skipped")."""
+    (``action`` update/reschedule/complete, ``applied`` e.g. "updated", "stale-skipped").
+
+    ``repeated``: an earlier attempt of the same message did this already (found in the ledger or the
+    registry as its own), so its outcome is announced again as what that attempt did."""
 
     rule: str
     client_token: str
@@ -43,16 +49,21 @@ class CreatedTask:
     duplicate: bool
     action: str = "create"
     applied: str = "created"
+    repeated: bool = False
+    instance_id: str | None = None
+    task_key_hash: str | None = None
 
 
 @dataclass(frozen=True)
 class EventReport:
-    """What became of one event: the tasks it has, and whether it was dead-lettered or ignored."""
+    """What became of one event: the tasks it has, and whether it was dead-lettered or ignored.
+    ``outcomes``: the outcome events of a done record, for the caller to publish."""
 
     event_id: str
     tasks: tuple[CreatedTask, ...] = ()
     dead_letter_reason: str | None = None
     ignored: bool = False
+    outcomes: tuple[OutcomeEvent, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {

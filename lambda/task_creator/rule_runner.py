@@ -12,9 +12,10 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import replace
 from datetime import datetime, timedelta
 
-from task_creator.adapters.ledger import TaskLedger
+from task_creator.adapters.ledger import LedgerEntry, TaskLedger
 from task_creator.errors import ConnectThrottled, InvocationDeadline, LifecycleUnavailable
 from task_creator.in_flight import InFlightTasks
 from task_creator.lifecycle import Applied, TaskLifecycle, event_stamp
@@ -64,9 +65,12 @@ class RuleRunner:
         self.schedule_window = schedule_window
         self.in_flight = InFlightTasks()
 
-    def run(self, task: PlannedTask, event: CanonicalEvent, deadline: float) -> CreatedTask:
+    def run(
+        self, task: PlannedTask, event: CanonicalEvent, deadline: float, *, delivery_id: str = ""
+    ) -> CreatedTask:
         """The rule's work, done once: a token already in flight here waits for it; a create is skipped
-        by the ledger when done before, and only a new task is checked against the clock and sent."""
+        by the ledger when done before, and only a new task is checked against the clock and sent.
+        ``delivery_id`` (the message's id) tells a retry of this message from another delivery."""
         claim = self.in_flight.claim(task.client_token)
         if not claim.leader:
             contact_id = self._wait_for(claim.future, deadline)
@@ -75,33 +79,55 @@ class RuleRunner:
                 task, CreatedTask(task.rule, task.client_token, contact_id, True, task.action, applied)
             )
         try:
-            outcome = self._do(task, event, deadline)
+            outcome = self._do(task, event, deadline, delivery_id)
         except BaseException as error:
             self.in_flight.settle(task.client_token, contact_id=None, error=error)
             raise
         self.in_flight.settle(task.client_token, contact_id=outcome.contact_id, error=None)
         return self._report(task, outcome)
 
-    def _do(self, task: PlannedTask, event: CanonicalEvent, deadline: float) -> CreatedTask:
+    def _do(self, task: PlannedTask, event: CanonicalEvent, deadline: float, delivery_id: str) -> CreatedTask:
         if task.action != "create":
-            return self._follow_up(task, event, deadline)
+            return self._follow_up(task, event, deadline, delivery_id)
         lifecycle = self.lifecycle if task.task_key else None
         if lifecycle is None:
-            contact_id, duplicate = self._create_once(task, deadline)
-            return CreatedTask(task.rule, task.client_token, contact_id, duplicate)
-        stamp = event_stamp(event.time, event.id)
+            created = self._create_once(task, deadline, delivery_id)
+            return self._created(task, created, delivery_id)
+        # The stamp names the event by its ClientToken (identity and rule): a replayed event, which has a
+        # new id, is still the same event again.
+        stamp = event_stamp(event.time, task.client_token, delivery_id)
         with lifecycle.holding(task):
-            contact_id, duplicate = self._create_once(task, deadline)
-            if lifecycle.register(task, contact_id, stamp):
+            created = self._create_once(task, deadline, delivery_id)
+            if lifecycle.register(task, created.contact_id, stamp):
                 # Its complete came first: the task is created (or found, if an earlier answer was lost)
                 # and stopped at once, so nothing stays open.
-                return CreatedTask(task.rule, task.client_token, contact_id, duplicate, "create", LATE_CREATE)
-        return CreatedTask(task.rule, task.client_token, contact_id, duplicate)
+                return self._created(task, created, delivery_id, applied=LATE_CREATE)
+        return self._created(task, created, delivery_id)
 
-    def _follow_up(self, task: PlannedTask, event: CanonicalEvent, deadline: float) -> CreatedTask:
+    def _created(
+        self, task: PlannedTask, entry: LedgerEntry, delivery_id: str, *, applied: str = "created"
+    ) -> CreatedTask:
+        """A create's outcome; ``repeated`` when the ledger's task is this message's own (an earlier
+        attempt created it, and its outcome may never have been announced)."""
+        instance_id = task.request.get("InstanceId")
+        own = entry.duplicate and bool(delivery_id) and entry.delivery_id == delivery_id
+        return CreatedTask(
+            task.rule,
+            task.client_token,
+            entry.contact_id,
+            entry.duplicate,
+            "create",
+            applied,
+            repeated=own,
+            instance_id=instance_id if isinstance(instance_id, str) else None,
+        )
+
+    def _follow_up(
+        self, task: PlannedTask, event: CanonicalEvent, deadline: float, delivery_id: str
+    ) -> CreatedTask:
         if self.lifecycle is None:
             raise LifecycleUnavailable("lifecycle rules need the ledger table (IDEMPOTENCY_TABLE)")
-        stamp = event_stamp(event.time, event.id)
+        stamp = event_stamp(event.time, task.client_token, delivery_id)
         self._take_rate_token(deadline)
         try:
             with self.lifecycle.holding(task):
@@ -109,12 +135,23 @@ class RuleRunner:
         except ConnectThrottled:
             self.metrics.count(Metric.THROTTLES, task.rule)
             raise
-        skipped = done.applied not in APPLIED_CHANGES
-        contact_id = done.contact_id or ""
-        return CreatedTask(task.rule, task.client_token, contact_id, skipped, task.action, done.applied.value)
+        skipped = done.repeated or done.applied not in APPLIED_CHANGES
+        return CreatedTask(
+            task.rule,
+            task.client_token,
+            done.contact_id or "",
+            skipped,
+            task.action,
+            done.applied.value,
+            repeated=done.repeated,
+            instance_id=self.lifecycle.instance_id,
+        )
 
     def _report(self, task: PlannedTask, outcome: CreatedTask) -> CreatedTask:
-        applied = "duplicate" if outcome.duplicate and outcome.applied == "created" else outcome.applied
+        """Log and count the rule's outcome (a repeat counts as a duplicate), with the key's hash."""
+        applied = outcome.applied
+        if outcome.duplicate and (applied == "created" or outcome.repeated):
+            applied = "duplicate"
         log_outcome_of, metric = RESULTS[applied]
         self.metrics.count(metric, task.rule)
         key_hash = self.lifecycle.key_hash(task) if self.lifecycle is not None and task.task_key else None
@@ -122,15 +159,16 @@ class RuleRunner:
             task.event_id,
             task.rule,
             log_outcome_of,
-            f"{outcome.action}: {applied}",
+            f"{outcome.action}: {applied}"
+            + (" (an earlier attempt of this message did it)" if outcome.repeated else ""),
             client_token=task.client_token,
             contact_id=outcome.contact_id or None,
             action=outcome.action,
             task_key_hash=key_hash,
         )
-        return outcome
+        return replace(outcome, task_key_hash=key_hash)
 
-    def _create_once(self, task: PlannedTask, deadline: float) -> tuple[str, bool]:
+    def _create_once(self, task: PlannedTask, deadline: float, delivery_id: str) -> LedgerEntry:
         started_late = False
 
         def create() -> str:
@@ -150,10 +188,9 @@ class RuleRunner:
                 raise
 
         if self.ledger is not None:
-            entry = self.ledger.start_once(task.client_token, create)
-            contact_id, duplicate = entry.contact_id, entry.duplicate
+            entry = self.ledger.start_once(task.client_token, create, delivery_id=delivery_id)
         else:
-            contact_id, duplicate = create(), False
+            entry = LedgerEntry(contact_id=create(), duplicate=False)
         if started_late:
             self.metrics.count(Metric.SCHEDULES_STARTED_LATE, task.rule)
             log_outcome(
@@ -164,7 +201,7 @@ class RuleRunner:
                 client_token=task.client_token,
                 level="warning",
             )
-        return contact_id, duplicate
+        return entry
 
     def _wait_for(self, future: Future[str], deadline: float) -> str:
         try:

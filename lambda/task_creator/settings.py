@@ -23,6 +23,8 @@ DEFAULT_METRICS_NAMESPACE = "TaskCreator"
 DEFAULT_IDEMPOTENCY_EXPIRY_DAYS = 14
 DEFAULT_MAX_PARALLEL_CALLS = 5
 DEFAULT_MAX_RECEIVE_COUNT = 5
+DEFAULT_OUTCOME_SOURCE = "task-creator.outcomes"
+OUTCOME_SOURCE_MAX_CHARS = 256  # PutEventsRequestEntry.Source
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,8 @@ class Settings:
     service_name: str = DEFAULT_SERVICE_NAME
     metrics_namespace: str = DEFAULT_METRICS_NAMESPACE
     tracing_enabled: bool = False
+    outcome_event_bus: str | None = None
+    outcome_source: str = DEFAULT_OUTCOME_SOURCE
 
     def check_mapping(self, mapping: TaskMapping) -> None:
         """Raise SettingsError when these settings cannot serve ``mapping``: lifecycle rules (a taskKey,
@@ -107,6 +111,8 @@ class Settings:
             service_name=reader.optional("POWERTOOLS_SERVICE_NAME") or DEFAULT_SERVICE_NAME,
             metrics_namespace=reader.optional("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_METRICS_NAMESPACE,
             tracing_enabled=not reader.flag("POWERTOOLS_TRACE_DISABLED", default=True),
+            outcome_event_bus=reader.optional("OUTCOME_EVENT_BUS"),
+            outcome_source=reader.event_source("OUTCOME_SOURCE", DEFAULT_OUTCOME_SOURCE),
         )
         reader.raise_if_invalid()
         return settings
@@ -157,6 +163,19 @@ class _Reader:
             self._problems[name] = f"{name} must be {bounds}, got {text!r}"
             return None
         return value
+
+    def event_source(self, name: str, default: str) -> str:
+        """An EventBridge ``source`` the function may publish: 1-256 characters, not ``aws.``-prefixed."""
+        text = self.optional(name)
+        if text is None:
+            return default
+        if len(text) > OUTCOME_SOURCE_MAX_CHARS or text.startswith("aws."):
+            self._problems[name] = (
+                f"{name} must be at most {OUTCOME_SOURCE_MAX_CHARS} characters and not start with 'aws.'"
+                f" (reserved for AWS services), got {text[:40]!r}"
+            )
+            return default
+        return text
 
     def flag(self, name: str, *, default: bool) -> bool:
         text = self.optional(name)

@@ -15,6 +15,7 @@ from task_creator.mapping.envelope import (
     EVENT_MAX_DEPTH,
     CanonicalEvent,
     InvocationKind,
+    envelope_fingerprint,
     event_from_eventbridge,
     event_from_sqs_record,
     invocation_kind,
@@ -70,7 +71,8 @@ def test_eventbridge_envelope_in_sqs_body_reads_as_the_envelope_itself() -> None
 
 
 def test_direct_eventbridge_invocation_keeps_every_envelope_field() -> None:
-    event = event_from_eventbridge(load_event("eventbridge-payment-failed.json"))
+    envelope = load_event("eventbridge-payment-failed.json")
+    event = event_from_eventbridge(envelope)
 
     assert event == CanonicalEvent(
         id="b1c7f0a2-3e45-4d7b-9a61-0c2f5e8d9a10",
@@ -81,6 +83,7 @@ def test_direct_eventbridge_invocation_keeps_every_envelope_field() -> None:
         account="123456789012",
         region="us-east-1",
         resources=(),
+        fingerprint=envelope_fingerprint(envelope),
     )
 
 

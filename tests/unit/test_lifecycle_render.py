@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from task_creator.errors import LimitViolation, MappingError
-from task_creator.mapping.envelope import CanonicalEvent, event_from_eventbridge
+from task_creator.mapping.envelope import CanonicalEvent, envelope_fingerprint, event_from_eventbridge
 from task_creator.mapping.lifecycle_limits import enforce_lifecycle_limits
 from task_creator.mapping.limits import ATTRIBUTES_MAX_BYTES, TRUNCATION_MARKER, LimitPolicy
 from task_creator.mapping.planning import EventPlan, PlannedTask, PlanningContext, plan_event, preview_at
@@ -29,7 +29,8 @@ CONTEXT = PlanningContext(
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 KEY = "order:{{ detail.orderId }}"
 ORDERS = {"source": ["acme.orders"]}
-ORDER_EVENT_ID = "6a7e8feb-b491-4cf7-a9f1-bf3703467718"  # the id of events/eventbridge-order-delayed.json
+# The default identity of events/eventbridge-order-delayed.json: its envelope fingerprint, not its id.
+ORDER_EVENT_ID = envelope_fingerprint(load_event("eventbridge-order-delayed.json"))
 
 
 def order_event(**detail: Any) -> CanonicalEvent:
@@ -401,15 +402,18 @@ def test_every_action_gets_its_client_token_from_namespace_rule_and_identity() -
     assert all("ClientToken" not in task.request for rule, task in tasks.items() if rule != "order-delayed")
 
 
-def test_redelivered_follow_up_reuses_its_client_token_and_another_event_gets_its_own() -> None:
+def test_redelivered_or_replayed_follow_up_reuses_its_client_token_and_another_event_gets_its_own() -> None:
     rules = lifecycle("update", {"Description": "d"})
+    replayed = {**load_event("eventbridge-order-delayed.json"), "replay-name": "recover-1"}
+    replayed["id"] = "0b5c1f0e-9d5e-4c55-9f0b-2f1d7b1f6a11"
     other = load_event("eventbridge-order-delayed.json")
-    other["id"] = "0b5c1f0e-9d5e-4c55-9f0b-2f1d7b1f6a11"
+    other["time"] = "2026-11-23T15:00:00Z"
 
     first, again = planned(rules), planned(rules, order_event())
+    replay = planned(rules, event_from_eventbridge(replayed))
     another = planned(rules, event_from_eventbridge(other))
 
-    assert first.client_token == again.client_token
+    assert first.client_token == again.client_token == replay.client_token
     assert another.client_token != first.client_token
     assert another.task_key == first.task_key == "order:ORD-1001"
 

@@ -11,7 +11,12 @@ from typing import Any
 import pytest
 
 from task_creator.errors import LimitViolation, MappingError
-from task_creator.mapping.envelope import CanonicalEvent, event_from_eventbridge, event_from_sqs_record
+from task_creator.mapping.envelope import (
+    CanonicalEvent,
+    envelope_fingerprint,
+    event_from_eventbridge,
+    event_from_sqs_record,
+)
 from task_creator.mapping.planning import EventPlan, PlanningContext, plan_event, preview_at
 from task_creator.mapping.render import TaskDefaults
 from task_creator.mapping.rules import TaskMapping, load_mapping, parse_mapping
@@ -236,17 +241,20 @@ def test_same_event_id_from_another_envelope_yields_the_same_token(shipped: Task
     assert again.event_id != original.event_id
 
 
-def test_rule_without_event_id_keys_on_the_canonical_id() -> None:
+def test_rule_without_event_id_keys_on_the_envelope_fingerprint_which_a_replay_keeps() -> None:
     mapping = parse_mapping(
         {"rules": [{"name": "no-event-id", "match": {"source": ["acme.payments"]}, "task": {"Name": "n"}}]}
     )
-    replayed = load_event("eventbridge-payment-failed.json")
-    replayed["id"] = "00000000-aaaa-4bbb-8ccc-000000000000"
+    live = load_event("eventbridge-payment-failed.json")
+    # What EventBridge's replay changes: a new id, and replay-name added.
+    replayed = {**live, "id": "00000000-aaaa-4bbb-8ccc-000000000000", "replay-name": "recover-1"}
 
-    plan = plan_event(event_from_eventbridge(replayed), mapping, CONTEXT)
+    original = plan_event(event_from_eventbridge(live), mapping, CONTEXT)
+    replay = plan_event(event_from_eventbridge(replayed), mapping, CONTEXT)
 
-    assert plan.tasks[0].identity == replayed["id"]
-    assert plan.tasks[0].client_token == client_token(NAMESPACE, "no-event-id", replayed["id"])
+    assert replay.tasks[0].identity == original.tasks[0].identity == envelope_fingerprint(live)
+    assert replay.tasks[0].client_token == client_token(NAMESPACE, "no-event-id", envelope_fingerprint(live))
+    assert replay.event_id == replayed["id"]
 
 
 def test_token_namespace_separates_deployments(shipped: TaskMapping) -> None:

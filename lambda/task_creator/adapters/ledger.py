@@ -34,14 +34,19 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 _DUPLICATE_FLAG = "__duplicate__"
+_DELIVERY_ID = "DeliveryId"
 
 StartTask = Callable[[], str]
 
 
 @dataclass(frozen=True)
 class LedgerEntry:
+    """The task of a token: ``duplicate`` when it was found rather than created now, ``delivery_id`` the
+    message (or direct invocation) whose attempt created it (None in entries older than that field)."""
+
     contact_id: str
     duplicate: bool
+    delivery_id: str | None = None
 
 
 class TaskLedger:
@@ -72,21 +77,29 @@ class TaskLedger:
         """Bound IN_PROGRESS records by this invocation's remaining time (call once per invocation)."""
         self._config.register_lambda_context(context)
 
-    def start_once(self, client_token: str, start: StartTask) -> LedgerEntry:
-        """``start()`` (which returns the ContactId) unless the token is in the ledger already."""
+    def start_once(self, client_token: str, start: StartTask, *, delivery_id: str = "") -> LedgerEntry:
+        """``start()`` (which returns the ContactId) unless the token is in the ledger already; a new
+        entry remembers ``delivery_id``, so a retry of the same message knows the task is its own."""
         try:
-            stored = self._start_once(ledger_key={"clientToken": client_token}, start=start)
+            stored = self._start_once(
+                ledger_key={"clientToken": client_token}, start=start, delivery_id=delivery_id
+            )
         except IdempotencyAlreadyInProgressError:
             raise TaskInProgress("the same task is being created by another invocation right now") from None
         except IdempotencyPersistenceLayerError as error:
             raise LedgerUnavailable(
                 f"idempotency ledger unavailable: {type(error.__cause__).__name__}"
             ) from None
-        return LedgerEntry(contact_id=str(stored["ContactId"]), duplicate=bool(stored.get(_DUPLICATE_FLAG)))
+        delivery = stored.get(_DELIVERY_ID)
+        return LedgerEntry(
+            contact_id=str(stored["ContactId"]),
+            duplicate=bool(stored.get(_DUPLICATE_FLAG)),
+            delivery_id=delivery if isinstance(delivery, str) else None,
+        )
 
 
-def _start_and_record(*, ledger_key: Mapping[str, str], start: StartTask) -> dict[str, str]:
-    return {"ContactId": start()}
+def _start_and_record(*, ledger_key: Mapping[str, str], start: StartTask, delivery_id: str) -> dict[str, str]:
+    return {"ContactId": start(), _DELIVERY_ID: delivery_id}
 
 
 def _mark_duplicate(response: Any, idempotent_data: DataRecord) -> Any:

@@ -43,6 +43,8 @@ class RegisteredTask:
     state: TaskState
     last_event_time: str | None
     last_event_id: str | None
+    last_delivery_id: str | None = None  # the message whose attempt applied the last event
+    completed_by: str | None = None  # the message whose attempt completed the task
 
     @property
     def completed(self) -> bool:
@@ -55,10 +57,11 @@ class EventStamp:
 
     time: str
     event_id: str
+    delivery_id: str = ""  # the message (or direct invocation) this attempt came from
 
     @classmethod
-    def of(cls, moment: datetime, event_id: str) -> EventStamp:
-        return cls(moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"), event_id)
+    def of(cls, moment: datetime, event_id: str, delivery_id: str = "") -> EventStamp:
+        return cls(moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"), event_id, delivery_id)
 
 
 class TaskRegistry:
@@ -164,13 +167,15 @@ class TaskRegistry:
                 "update_item",
                 TableName=self._table,
                 Key=self._key(task_key),
-                UpdateExpression="SET last_event_time = :time, last_event_id = :id, expiration = :exp",
+                UpdateExpression="SET last_event_time = :time, last_event_id = :id,"
+                " last_delivery_id = :delivery, expiration = :exp",
                 ConditionExpression="#state = :open AND (attribute_not_exists(last_event_time) "
                 "OR last_event_time < :time)",
                 ExpressionAttributeNames={"#state": "state"},
                 ExpressionAttributeValues={
                     ":time": {"S": stamp.time},
                     ":id": {"S": stamp.event_id},
+                    ":delivery": {"S": stamp.delivery_id},
                     ":open": {"S": "open"},
                     ":exp": {"N": str(self._expires_at())},
                 },
@@ -206,11 +211,13 @@ class TaskRegistry:
             "update_item",
             TableName=self._table,
             Key=self._key(task_key),
-            UpdateExpression="SET #state = :completed, completed_at = :time, expiration = :exp",
+            UpdateExpression="SET #state = :completed, completed_at = :time, completed_by = :delivery,"
+            " expiration = :exp",
             ExpressionAttributeNames={"#state": "state"},
             ExpressionAttributeValues={
                 ":completed": {"S": "completed"},
                 ":time": {"S": stamp.time},
+                ":delivery": {"S": stamp.delivery_id},
                 ":exp": {"N": str(self._expires_at())},
             },
         )
@@ -253,4 +260,6 @@ def _task(item: dict[str, Any]) -> RegisteredTask:
         state=state,
         last_event_time=text("last_event_time"),
         last_event_id=text("last_event_id"),
+        last_delivery_id=text("last_delivery_id"),
+        completed_by=text("completed_by"),
     )

@@ -15,6 +15,7 @@ valid Unicode (an unpaired surrogate). The event id is never blank: a blank ``Ev
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from collections.abc import Mapping
@@ -33,6 +34,11 @@ RAW_DEFAULT_DETAIL_TYPE = ""
 # it, so a raw payload keeps its identity (and its ClientTokens) across the round trip.
 EVENT_ID_ATTRIBUTE = "EventId"
 ENVELOPE_KEYS = frozenset({"source", "detail-type", "detail"})
+# What EventBridge's replay of an archived event changes: a new ``id``, and ``replay-name`` added. The
+# default event identity (``CanonicalEvent.identity``) is everything else, hashed.
+REPLAY_NAME_KEY = "replay-name"
+REPLAY_CHANGED_KEYS = frozenset({"id", REPLAY_NAME_KEY})
+FINGERPRINT_VERSION = "eb1"
 # Nesting (objects and arrays) allowed in a body, an SNS Message or a direct invocation: far beyond any
 # business event, and well inside what matching and rendering can walk without exhausting the stack.
 EVENT_MAX_DEPTH = 128
@@ -56,6 +62,14 @@ class CanonicalEvent:
     account: str = ""
     region: str = ""
     resources: tuple[str, ...] = field(default_factory=tuple)
+    replay_name: str = ""
+    fingerprint: str = ""
+
+    @property
+    def identity(self) -> str:
+        """What a rule without ``eventId`` derives its ClientToken from: the envelope's content
+        fingerprint (it survives a replay, which gives the event a new ``id``), else the id."""
+        return self.fingerprint or self.id
 
     def as_dict(self) -> dict[str, Any]:
         """The envelope as EventBridge spells it: what mapping patterns and templates see."""
@@ -178,6 +192,7 @@ def _event_from_envelope(
     resources = envelope.get("resources") or []
     if not isinstance(resources, list) or not all(isinstance(r, str) for r in resources):
         raise MalformedEvent("EventBridge event resources must be a list of strings")
+    replay_name = envelope.get(REPLAY_NAME_KEY)
     return CanonicalEvent(
         id=event_id,
         source=source,
@@ -187,7 +202,18 @@ def _event_from_envelope(
         account=str(envelope.get("account") or fallback_account),
         region=str(envelope.get("region") or fallback_region),
         resources=tuple(resources),
+        replay_name=replay_name if isinstance(replay_name, str) else "",
+        fingerprint=envelope_fingerprint(envelope),
     )
+
+
+def envelope_fingerprint(envelope: Mapping[str, Any]) -> str:
+    """The identity of an EventBridge event that survives a replay: a hash of the envelope without the
+    fields a replay changes (``id``, ``replay-name``). Version-prefixed, like the ClientToken."""
+    kept = {key: value for key, value in envelope.items() if key not in REPLAY_CHANGED_KEYS}
+    canonical = json.dumps(kept, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    digest = hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{FINGERPRINT_VERSION}:{digest}"
 
 
 def _identity(value: Any, *, what: str) -> str | None:

@@ -17,10 +17,11 @@ from task_creator.mapping.rules import MappingRule
 from task_creator.mapping.templates import Template, TemplateError, as_text
 
 
-def render_identity(rule: MappingRule, event: Mapping[str, Any], canonical_id: str) -> str:
-    """The event identity for the ClientToken: the rule's ``eventId`` if given, else the canonical id."""
+def render_identity(rule: MappingRule, event: Mapping[str, Any], default_identity: str) -> str:
+    """The event identity for the ClientToken: the rule's ``eventId`` if given, else the event's own
+    (``CanonicalEvent.identity``: its envelope fingerprint, or the id of a raw payload)."""
     if rule.event_id is None:
-        return canonical_id
+        return default_identity
     return render_key(rule.event_id, event, rule=rule.name, key="eventId")
 
 

@@ -98,7 +98,7 @@ def plan_event(event: CanonicalEvent, mapping: TaskMapping, context: PlanningCon
 def plan_task(
     rule: MappingRule, event: CanonicalEvent, envelope: dict[str, Any], context: PlanningContext
 ) -> PlannedTask:
-    identity = render_identity(rule, envelope, event.id)
+    identity = render_identity(rule, envelope, event.identity)
     token = client_token(context.token_namespace, rule.name, identity)
     task_key = render_task_key(rule, envelope)
     request = render_request(rule, envelope, context.defaults)

@@ -145,6 +145,7 @@ def function(monkeypatch: pytest.MonkeyPatch) -> Iterator[FunctionUnderTest]:
             idempotency: bool = True,
             mapping: TaskMapping | None = None,
             clock: Callable[[], datetime] | None = None,
+            events: Any = None,
             **settings: Any,
         ) -> Dependencies:
             values: dict[str, Any] = {
@@ -157,7 +158,12 @@ def function(monkeypatch: pytest.MonkeyPatch) -> Iterator[FunctionUnderTest]:
             }
             return build_dependencies(
                 Settings(**values),
-                clients=AwsClients(connect=connect, sqs=sqs, dynamodb=lambda: dynamodb),
+                clients=AwsClients(
+                    connect=connect,
+                    sqs=sqs,
+                    dynamodb=lambda: dynamodb,
+                    events=lambda: events or boto3.client("events", region_name="us-east-1"),
+                ),
                 mapping=mapping,
                 clock=clock,
             )

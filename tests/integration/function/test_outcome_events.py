@@ -1,0 +1,146 @@
+"""Outcome events through the real handler on moto EventBridge: every outcome reaches the bus at least
+once with its ContactId or its reason; a failed PutEvents (or a failed entry) retries the record, whose
+retry creates nothing and announces what its first attempt did; the function's own events are ignored."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from task_creator.handler import lambda_handler
+from task_creator.mapping.rules import parse_mapping
+from tests.integration.function.conftest import FunctionUnderTest, LambdaContext, receive_batch, sample
+from tests.integration.function.outcome_support import (
+    OUTCOME_SOURCE,
+    SENSITIVE,
+    FlakyEvents,
+    OutcomeInbox,
+    by_type,
+    outcome_settings,
+)
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def inbox(function: FunctionUnderTest) -> OutcomeInbox:
+    return OutcomeInbox(function)
+
+
+def test_every_created_task_is_announced_with_its_contact_id_and_identifiers_only(
+    function: FunctionUnderTest, inbox: OutcomeInbox, context: LambdaContext
+) -> None:
+    deps = function.build(**outcome_settings())
+    batch = sample("sqs-eventbridge-batch.json")
+
+    response = lambda_handler(batch, context, dependencies=deps)
+
+    assert response == {"batchItemFailures": []}
+    created = by_type(inbox.received())["Task Created"]
+    assert len(created) == len(function.connect.requests) > 0
+    tokens = {request["ClientToken"] for request in function.connect.requests}
+    assert {outcome["detail"]["clientToken"] for outcome in created} == tokens
+    for outcome in created:
+        detail = outcome["detail"]
+        assert outcome["source"] == OUTCOME_SOURCE
+        assert detail["version"] == "1"
+        assert detail["action"] == "create"
+        assert detail["contactId"].startswith("contact-")
+        assert detail["instanceId"] == function.connect.requests[0]["InstanceId"]
+        assert all(detail[name] for name in ("eventSource", "eventDetailType", "eventId", "rule"))
+        assert not set(SENSITIVE) & set(detail)
+    texts = json.dumps([outcome["detail"] for outcome in created])
+    for request in function.connect.requests:
+        assert request["Name"] not in texts
+
+
+def test_a_dead_lettered_record_is_announced_with_its_reason_before_its_dead_letter(
+    function: FunctionUnderTest, inbox: OutcomeInbox, context: LambdaContext
+) -> None:
+    deps = function.build(**outcome_settings())
+
+    lambda_handler(receive_batch(function, ["not json"]), context, dependencies=deps)
+
+    (dead_lettered,) = by_type(inbox.received())["Task Dead-Lettered"]
+    assert dead_lettered["detail"]["errorType"] == "MalformedEvent"
+    assert "not valid JSON" in dead_lettered["detail"]["errorMessage"]
+    assert [m["Body"] for m in function.dead_letters()] == ["not json"]
+
+
+def test_a_failed_entry_retries_its_record_which_creates_nothing_new_and_announces_its_task(
+    function: FunctionUnderTest, inbox: OutcomeInbox, context: LambdaContext
+) -> None:
+    first_entry_fails = FlakyEvents(lambda call, entry: "InternalFailure" if call == 1 else None)
+    deps = function.build(events=first_entry_fails, **outcome_settings())
+    order = json.dumps(sample("eventbridge-order-delayed.json"))
+    event = receive_batch(function, [order])
+
+    first = lambda_handler(event, context, dependencies=deps)
+    created_first = len(function.connect.requests)
+    for record in event["Records"]:
+        record["attributes"]["ApproximateReceiveCount"] = "2"
+    second = lambda_handler(event, context, dependencies=deps)
+
+    assert first == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+    assert second == {"batchItemFailures": []}
+    assert len(function.connect.requests) == created_first  # the retry created nothing
+    announced = inbox.received()
+    created = by_type(announced)["Task Created"]
+    assert {o["detail"]["clientToken"] for o in created} == {
+        r["ClientToken"] for r in function.connect.requests
+    }
+    assert "Task Duplicate Skipped" not in by_type(announced)  # its own retry, not a duplicate
+
+
+def test_a_failed_put_events_call_leaves_a_poison_record_on_its_queue_without_a_dead_letter(
+    function: FunctionUnderTest, inbox: OutcomeInbox, context: LambdaContext
+) -> None:
+    deps = function.build(events=FlakyEvents(lambda call, entry: "call"), **outcome_settings())
+    event = receive_batch(function, ["not json"])
+
+    response = lambda_handler(event, context, dependencies=deps)
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+    assert function.dead_letters() == []
+
+
+def test_another_delivery_of_the_same_event_is_announced_as_a_duplicate(
+    function: FunctionUnderTest, inbox: OutcomeInbox, context: LambdaContext
+) -> None:
+    deps = function.build(**outcome_settings())
+    order = json.dumps(sample("eventbridge-order-delayed.json"))
+
+    lambda_handler(receive_batch(function, [order]), context, dependencies=deps)
+    created = len(function.connect.requests)
+    lambda_handler(receive_batch(function, [order]), context, dependencies=deps)
+
+    announced = by_type(inbox.received())
+    assert len(function.connect.requests) == created
+    assert len(announced["Task Duplicate Skipped"]) == len(announced["Task Created"]) == created
+    assert {o["detail"]["contactId"] for o in announced["Task Duplicate Skipped"]} == {
+        o["detail"]["contactId"] for o in announced["Task Created"]
+    }
+
+
+def test_the_functions_own_outcome_events_are_ignored_whatever_the_mapping_says(
+    function: FunctionUnderTest, inbox: OutcomeInbox, context: LambdaContext
+) -> None:
+    catch_all = parse_mapping(
+        {"rules": [{"name": "anything", "match": {"source": [{"prefix": ""}]}, "task": {"Name": "n"}}]}
+    )
+    deps = function.build(mapping=catch_all, **outcome_settings())
+    own = {
+        "version": "0",
+        "id": "own-1",
+        "source": OUTCOME_SOURCE,
+        "detail-type": "Task Created",
+        "time": "2026-11-23T15:00:00Z",
+        "detail": {"version": "1", "eventId": "e", "rule": "anything", "action": "create"},
+    }
+
+    response = lambda_handler(receive_batch(function, [json.dumps(own)]), context, dependencies=deps)
+
+    assert response == {"batchItemFailures": []}
+    assert function.connect.requests == []
+    assert inbox.received() == []
