@@ -3,26 +3,47 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped]  # dev-only, no stubs pinned
 
 from task_creator.outcome_events import (
     ERROR_MESSAGE_MAX_CHARS,
     OUTCOME_SCHEMA_VERSION,
     DetailType,
     EventRef,
+    OutcomeEvent,
     dead_letter_outcome,
     task_outcome,
 )
 from task_creator.records import CreatedTask
 
 EVENT = EventRef("evt-1", "acme.orders", "OrderDelayed", None)
+TOKEN = "tc1-" + "a" * 64
+KEY_HASH = "b" * 64
+SCHEMA = Draft202012Validator(
+    json.loads((Path(__file__).parents[2] / "docs" / "outcome-events.schema.json").read_text())
+)
+
+
+def conforms(outcome: OutcomeEvent) -> bool:
+    """The outcome as EventBridge delivers it, checked against docs/outcome-events.schema.json."""
+    entry = outcome.entry(source="stack.outcomes", event_bus="bus")
+    delivered = {
+        "source": entry["Source"],
+        "detail-type": entry["DetailType"],
+        "detail": json.loads(entry["Detail"]),
+    }
+    errors = [error.message for error in SCHEMA.iter_errors(delivered)]
+    assert errors == []
+    return True
 
 
 def created(**fields: object) -> CreatedTask:
     values: dict[str, object] = {
         "rule": "order-delayed",
-        "client_token": "tc1-abc",
+        "client_token": TOKEN,
         "contact_id": "contact-1",
         "duplicate": False,
         **fields,
@@ -75,12 +96,13 @@ def test_each_rule_outcome_has_its_detail_type(
     assert outcome.detail_type is detail_type
     assert outcome.detail["applied"] == applied
     assert outcome.detail["action"] == task.action
+    assert conforms(outcome)
 
 
 def test_a_task_outcome_carries_identifiers_and_leaves_out_what_it_does_not_know() -> None:
     outcome = task_outcome(
         EventRef("evt-1", "acme.orders", "OrderDelayed", "recover-1"),
-        created(instance_id="inst-1", task_key_hash="abc123"),
+        created(instance_id="inst-1", task_key_hash=KEY_HASH),
     )
 
     assert outcome.detail == {
@@ -93,10 +115,11 @@ def test_a_task_outcome_carries_identifiers_and_leaves_out_what_it_does_not_know
         "action": "create",
         "applied": "created",
         "contactId": "contact-1",
-        "clientToken": "tc1-abc",
+        "clientToken": TOKEN,
         "instanceId": "inst-1",
-        "taskKeyHash": "abc123",
+        "taskKeyHash": KEY_HASH,
     }
+    assert conforms(outcome)
     assert "contactId" not in task_outcome(EVENT, created(contact_id="")).detail
 
 
@@ -111,6 +134,7 @@ def test_a_dead_letter_outcome_names_the_failed_rules_and_the_shortened_reason()
     assert outcome.detail["errorType"] == "ValidationException"
     assert len(outcome.detail["errorMessage"]) == ERROR_MESSAGE_MAX_CHARS
     assert "eventSource" not in outcome.detail  # an unreadable record has none
+    assert conforms(outcome)
     assert (
         "rule" not in dead_letter_outcome(EventRef("m"), rules="", error_type="E", error_message="m").detail
     )
@@ -122,4 +146,4 @@ def test_the_put_events_entry_is_the_outcome_on_the_given_bus_and_source() -> No
     assert entry["Source"] == "stack.outcomes"
     assert entry["DetailType"] == "Task Created"
     assert entry["EventBusName"] == "orders"
-    assert json.loads(entry["Detail"])["clientToken"] == "tc1-abc"
+    assert json.loads(entry["Detail"])["clientToken"] == TOKEN

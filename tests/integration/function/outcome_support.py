@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import boto3
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped]  # dev-only, no stubs pinned
 
 from tests.integration.function.conftest import FunctionUnderTest
 
+OUTCOME_SCHEMA = Draft202012Validator(
+    json.loads(
+        (Path(__file__).parents[3] / "docs" / "outcome-events.schema.json").read_text(encoding="utf-8")
+    )
+)
 OUTCOME_BUS = "outcomes"
 OUTCOME_SOURCE = "tests.outcomes"
 SENSITIVE = ("Name", "Description", "Attributes", "References", "SegmentAttributes")
@@ -37,6 +44,8 @@ class OutcomeInbox:
             for message in batch:
                 self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
                 events.append(json.loads(message["Body"]))
+        for event in events:  # every outcome as documented
+            assert [error.message for error in OUTCOME_SCHEMA.iter_errors(event)] == []
         return events
 
 

@@ -144,3 +144,26 @@ def test_the_functions_own_outcome_events_are_ignored_whatever_the_mapping_says(
     assert response == {"batchItemFailures": []}
     assert function.connect.requests == []
     assert inbox.received() == []
+
+
+def test_a_follow_up_whose_outcome_was_not_accepted_is_announced_on_its_retry_without_a_second_update(
+    function: FunctionUnderTest, inbox: OutcomeInbox, context: LambdaContext
+) -> None:
+    second_call_fails = FlakyEvents(lambda call, entry: "InternalFailure" if call == 2 else None)
+    deps = function.build(events=second_call_fails, **outcome_settings())
+    delayed = json.dumps(sample("eventbridge-order-delayed.json"))
+    rescheduled = receive_batch(function, [json.dumps(sample("eventbridge-order-delivery-rescheduled.json"))])
+    lambda_handler(receive_batch(function, [delayed]), context, dependencies=deps)
+
+    first = lambda_handler(rescheduled, context, dependencies=deps)
+    for record in rescheduled["Records"]:
+        record["attributes"]["ApproximateReceiveCount"] = "2"
+    second = lambda_handler(rescheduled, context, dependencies=deps)
+
+    assert len(first["batchItemFailures"]) == 1
+    assert second == {"batchItemFailures": []}
+    updates = [call for call in function.connect.lifecycle_calls if call[0].startswith("UpdateContact")]
+    assert len({call[0] for call in updates}) == len(updates)  # each Connect call made once
+    (updated,) = by_type(inbox.received())["Task Updated"]
+    assert updated["detail"]["action"] == "update"
+    assert updated["detail"]["taskKeyHash"]
