@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.paths import REPO_ROOT
-from infra.stack_values import MAX_ATTEMPT_BUDGET
+from infra.stack_values import MAX_ARCHIVE_DAYS, MAX_ATTEMPT_BUDGET
 
 ContextGetter = Callable[[str], Any]
 
@@ -32,6 +32,10 @@ _STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,59}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:\S+$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# EventBridge reserves sources starting with "aws." for AWS services (PutEvents refuses them) and takes
+# at most 256 characters.
+_RESERVED_SOURCE_PREFIX = "aws."
+_MAX_SOURCE_CHARS = 256
 _TRUE = ("true", "1", "yes")
 _FALSE = ("false", "0", "no")
 
@@ -68,6 +72,10 @@ class TaskCreatorConfig:
     token_namespace: str = DEFAULT_STACK_NAME
     log_level: str = "INFO"
     tracing: bool = True
+    outcome_events: bool = True
+    outcome_event_bus_name: str = DEFAULT_BUS_NAME  # from_context: the ingest bus unless named
+    outcome_source: str = f"{DEFAULT_STACK_NAME}.outcomes"  # from_context: "<stackName>.outcomes"
+    archive_days: int = 7  # 0: no archive
 
     @classmethod
     def from_context(cls, get: ContextGetter, *, base_dir: Path = REPO_ROOT) -> TaskCreatorConfig:
@@ -84,12 +92,13 @@ class TaskCreatorConfig:
         fifo = reader.boolean("fifo", False)
         batch_size = reader.integer("batchSize", 10, 1, 10 if fifo else 10_000)
         window = reader.integer("maxBatchingWindowSeconds", 0, 0, 300)
+        event_bus_name = reader.text("eventBusName", default_bus, _BUS_NAME, "an EventBridge bus name")
         config = cls(
             connect_instance_id=reader.connect_instance_id(),
             contact_flow_id=reader.optional_text("contactFlowId", _RESOURCE_ID, "the flow's ID"),
             mapping_file=_resolve(reader.text("mappingFile", DEFAULT_MAPPING_FILE), base_dir),
             stack_name=stack_name,
-            event_bus_name=reader.text("eventBusName", default_bus, _BUS_NAME, "an EventBridge bus name"),
+            event_bus_name=event_bus_name,
             create_event_bus=create_event_bus,
             fifo=fifo,
             batch_size=batch_size,
@@ -104,6 +113,12 @@ class TaskCreatorConfig:
             token_namespace=reader.text("tokenNamespace", stack_name),
             log_level=reader.choice("logLevel", "INFO", _LOG_LEVELS),
             tracing=reader.boolean("tracing", True),
+            outcome_events=reader.boolean("outcomeEvents", True),
+            outcome_event_bus_name=reader.text(
+                "outcomeEventBus", event_bus_name, _BUS_NAME, "an EventBridge bus name"
+            ),
+            outcome_source=reader.outcome_source(f"{stack_name}.outcomes"),
+            archive_days=reader.integer("archiveDays", 7, 0, MAX_ARCHIVE_DAYS),
         )
         if fifo and window > 0:
             reader.problems.append(
@@ -125,6 +140,17 @@ class TaskCreatorConfig:
     @property
     def uses_default_bus(self) -> bool:
         return not self.create_event_bus and self.event_bus_name == DEFAULT_BUS_NAME
+
+    @property
+    def published_outcome_source(self) -> str | None:
+        """The source of the outcome events the function publishes; None with ``outcomeEvents=false``.
+        The bus rules never forward it (``infra.event_pattern.plan_bus_rules(outcome_source=...)``)."""
+        return self.outcome_source if self.outcome_events else None
+
+    @property
+    def outcomes_on_ingest_bus(self) -> bool:
+        """The function publishes its outcome events on the bus its own rules listen on."""
+        return self.outcome_events and self.outcome_event_bus_name == self.event_bus_name
 
 
 def _resolve(path: str, base_dir: Path) -> Path:
@@ -178,6 +204,21 @@ class _ContextReader:
             self._problem(key, what, value)
             return None
         return value.strip()
+
+    def outcome_source(self, default: str) -> str:
+        value = self._raw("outcomeSource")
+        if value is None:
+            return default
+        text = value.strip() if isinstance(value, str) else ""
+        if text.startswith(_RESERVED_SOURCE_PREFIX) or not 0 < len(text) <= _MAX_SOURCE_CHARS:
+            shown = f"{text[:40]}... ({len(text)} characters)" if len(text) > 60 else value
+            self.problems.append(
+                f"outcomeSource must be an EventBridge source of 1-{_MAX_SOURCE_CHARS} characters not "
+                f"starting with {_RESERVED_SOURCE_PREFIX!r} (reserved for AWS services), got {shown!r}: pass "
+                f"-c outcomeSource=<your own source, e.g. {default}>, or leave it out for that default"
+            )
+            return default
+        return text
 
     def choice(self, key: str, default: str, choices: tuple[str, ...]) -> str:
         value = self._raw(key)

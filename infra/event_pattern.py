@@ -13,15 +13,13 @@ every rule itself and handles what no rule matches as the mapping's ``unmatched`
 event but the function's own (``MATCH_EVERY_EVENT``).
 
 The function's own events. Amazon Connect puts an event on the account's default bus for every task
-the function creates (``aws.connect`` / ``Amazon Connect Contact Event``), and CloudTrail one for each
-``StartTaskContact`` call (``aws.connect`` / ``AWS API Call via CloudTrail``): ``OWN_EVENTS``. A bus
-rule forwarding them would feed every task back into the function. So a combination that could match
-one of them is narrowed, exactly where that loses nothing else: without a source it gets
-``"source": [{"anything-but": ["aws.connect"]}]`` (an ``anything-but`` list gets ``aws.connect`` added),
-so ``aws.connect`` events reach only rules that name that source; a combination naming ``aws.connect``
-itself gets its detail-type narrowed the same way. One that cannot be narrowed exactly (it names
-Connect's own detail-type, or a source filter such as ``{"prefix": "aws."}`` covers ``aws.connect``) is
-refused.
+the function creates, and CloudTrail one for each ``StartTaskContact`` call (``OWN_EVENTS``); with
+``outcomeEvents`` the function publishes an event per outcome (source ``outcome_source``). A bus rule
+forwarding them would feed every task back into the function, so each combination is narrowed where
+that loses nothing the function would process (``infra.own_events``: ``anything-but`` on the source, or
+on the detail-type where a source filter covers theirs), and a rule that can only be narrowed by losing
+events it asks for (Connect's own detail-type, a ``{"prefix": "aws."}`` source, the outcome source
+itself) is refused with one line naming it.
 
 Limits (EventBridge quotas, https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html):
 an event pattern has at most 2,048 characters (adjustable through Service Quotas; the stack assumes
@@ -37,15 +35,25 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from infra.bus_rule_combinations import BUS_LEVEL_FIELDS, Combination
+from infra.bus_rule_combinations import BUS_LEVEL_FIELDS, Combination, normalized_values, pattern_chars
 from infra.bus_rule_packing import PackingLimits, pack, rule_pattern
-from task_creator.mapping.patterns import EventPattern
+from infra.own_events import (
+    MATCH_EVERY_EVENT,
+    OUTCOME_DETAIL_TYPES,
+    OWN_EVENT_DETAIL_TYPES,
+    OWN_EVENT_SOURCE,
+    OWN_EVENTS,
+    outcome_events,
+    without_own_events,
+)
 
 __all__ = [
+    "ARCHIVE_PATTERN_HEADROOM_CHARS",
     "BUS_LEVEL_FIELDS",
     "BUS_RULE_LIMITS",
     "EVENT_PATTERN_MAX_CHARS",
     "MATCH_EVERY_EVENT",
+    "OUTCOME_DETAIL_TYPES",
     "OWN_EVENTS",
     "OWN_EVENT_DETAIL_TYPES",
     "OWN_EVENT_SOURCE",
@@ -54,21 +62,17 @@ __all__ = [
     "BusRuleError",
     "BusRuleLimits",
     "BusRulePlan",
+    "archive_event_pattern",
     "bus_constraints",
     "bus_event_pattern",
     "bus_event_patterns",
+    "outcome_events",
     "plan_bus_rules",
     "unconstrained_rules",
 ]
 
-OWN_EVENT_SOURCE = "aws.connect"
-OWN_EVENT_DETAIL_TYPES = ("Amazon Connect Contact Event", "AWS API Call via CloudTrail")
-OWN_EVENTS: tuple[dict[str, Any], ...] = tuple(
-    {"source": OWN_EVENT_SOURCE, "detail-type": detail_type} for detail_type in OWN_EVENT_DETAIL_TYPES
-)
-MATCH_EVERY_EVENT: dict[str, Any] = {"source": [{"anything-but": [OWN_EVENT_SOURCE]}]}
-
 EVENT_PATTERN_MAX_CHARS = 2048  # "Event pattern size", default quota
+ARCHIVE_PATTERN_HEADROOM_CHARS = 64  # the archive's pattern stays this far under the limit
 RULES_PER_BUS_QUOTA = 300  # "Rules", default quota per event bus
 WILDCARD_RULES_PER_BUS_QUOTA = 30  # "Rules containing wildcards", per event bus, not adjustable
 
@@ -139,20 +143,26 @@ class BusRulePlan:
         return rule_pattern([Combination(each) for each in combinations])
 
 
-def plan_bus_rules(mapping: PatternMapping, limits: BusRuleLimits = BUS_RULE_LIMITS) -> BusRulePlan:
+def plan_bus_rules(
+    mapping: PatternMapping, limits: BusRuleLimits = BUS_RULE_LIMITS, *, outcome_source: str | None = None
+) -> BusRulePlan:
     """The bus rules that forward exactly what some mapping rule could match, minus the function's own
-    events, each within EventBridge's limits; ``problems`` lists what does not fit."""
+    events (Connect's, and with ``outcome_source`` its outcome events: pass
+    ``TaskCreatorConfig.published_outcome_source``), each within EventBridge's limits; ``problems``
+    lists what does not fit."""
     problems: list[str] = []
     combinations: list[Combination] = []
-    for rule in mapping.rules:
-        for constraints in bus_constraints(rule.match):
-            guarded = _without_own_events(Combination(constraints, (rule.name,)))
-            if isinstance(guarded, str):
-                problems.append(guarded)
-            else:
-                combinations.extend(guarded)
-    if not combinations and not problems:
-        combinations = [Combination(MATCH_EVERY_EVENT)]
+    wanted = [
+        Combination(constraints, (rule.name,))
+        for rule in mapping.rules
+        for constraints in bus_constraints(rule.match)
+    ] or [Combination(MATCH_EVERY_EVENT)]
+    for combination in wanted:
+        guarded = without_own_events(combination, outcome_source)
+        if isinstance(guarded, str):
+            problems.append(guarded)
+        else:
+            combinations.extend(guarded)
     packing = pack(combinations, PackingLimits(limits.pattern_chars, limits.or_combinations))
     problems.extend(packing.problems)
     if len(packing.patterns) > limits.rules:
@@ -172,19 +182,53 @@ def plan_bus_rules(mapping: PatternMapping, limits: BusRuleLimits = BUS_RULE_LIM
 
 
 def bus_event_patterns(
-    mapping: PatternMapping, limits: BusRuleLimits = BUS_RULE_LIMITS
+    mapping: PatternMapping, limits: BusRuleLimits = BUS_RULE_LIMITS, *, outcome_source: str | None = None
 ) -> list[dict[str, Any]]:
     """The bus rules' patterns; BusRuleError listing every problem when the mapping cannot be deployed."""
-    plan = plan_bus_rules(mapping, limits)
+    plan = plan_bus_rules(mapping, limits, outcome_source=outcome_source)
     if plan.problems:
         raise BusRuleError(plan.problems)
     return list(plan.patterns)
 
 
-def bus_event_pattern(mapping: PatternMapping) -> dict[str, Any]:
+def bus_event_pattern(mapping: PatternMapping, *, outcome_source: str | None = None) -> dict[str, Any]:
     """One pattern matching what the bus rules forward together (the deployed pattern itself when the
     mapping needs one rule): what ``python -m local validate`` shows and the offline publisher checks."""
-    return plan_bus_rules(mapping).union
+    return plan_bus_rules(mapping, outcome_source=outcome_source).union
+
+
+def archive_event_pattern(
+    plan: BusRulePlan, limits: BusRuleLimits = BUS_RULE_LIMITS
+) -> dict[str, Any] | None:
+    """The pattern of the archive of what the bus rules forward (``archiveDays``); None: every event.
+
+    One archive serves every bus rule, so a replay window is one ``StartReplay``. Its pattern is the bus
+    rule's (most mappings need one rule), or the union of the rules' patterns, when that fits one
+    pattern's limits; else a superset that fits: every source the rules name, or every detail-type of
+    their combinations without a source; else None, every event on the bus. A superset is sound: a
+    replay is delivered only to the ingest rules (StartReplay's ``Destination.FilterArns``, the stack's
+    output ``IngestRuleArns``), which apply their own patterns; it costs archive storage, never a task.
+
+    EventBridge runs an archive as a managed rule on the bus (the rule also keeps replayed events out of
+    the archive), so the archive's pattern stays ``ARCHIVE_PATTERN_HEADROOM_CHARS`` under a rule's limit.
+    """
+    room = limits.pattern_chars - ARCHIVE_PATTERN_HEADROOM_CHARS
+    union = plan.patterns[0] if len(plan.patterns) == 1 else plan.union
+    if pattern_chars(union) <= room and len(union.get("$or", [])) <= limits.or_combinations:
+        return union
+    branches = [branch for pattern in plan.patterns for branch in pattern.get("$or", [pattern])]
+    if not branches or any(not branch for branch in branches):
+        return None
+    widened = [
+        {key: normalized_values([value for branch in group for value in branch[key]])}
+        for key, group in (
+            ("source", [branch for branch in branches if "source" in branch]),
+            ("detail-type", [branch for branch in branches if "source" not in branch]),
+        )
+        if group
+    ]
+    pattern = widened[0] if len(widened) == 1 else {"$or": widened}
+    return pattern if pattern_chars(pattern) <= room else None
 
 
 def unconstrained_rules(mapping: PatternMapping) -> list[str]:
@@ -205,76 +249,3 @@ def bus_constraints(pattern: Mapping[str, Any]) -> list[dict[str, Any]]:
         for combination in bus_constraints(branch):
             combinations.append({**combination, **own})
     return combinations or [own]
-
-
-# --- the function's own events -------------------------------------------------------------------------
-
-
-def _without_own_events(combination: Combination) -> list[Combination] | str:
-    """``combination`` narrowed so that it matches none of ``OWN_EVENTS`` (and nothing else the mapping
-    wants is lost), or the problem when that cannot be done exactly."""
-    if not _matches_own_event(combination):
-        return [combination]
-    if "source" not in combination.constraints:
-        return [combination.replaced("source", [{"anything-but": [OWN_EVENT_SOURCE]}])]
-    sources = list(combination.constraints["source"])
-    extended = _anything_but_extended(sources, (OWN_EVENT_SOURCE,))
-    if extended is not None:
-        return [combination.replaced("source", extended)]
-    if sources == [OWN_EVENT_SOURCE]:
-        return _connect_detail_types_excluded(combination)
-    if OWN_EVENT_SOURCE in sources:  # Connect among other sources: guard the Connect part on its own
-        others = combination.replaced("source", [each for each in sources if each != OWN_EVENT_SOURCE])
-        guarded = [_without_own_events(others), _connect_detail_types_excluded(combination)]
-        problem = next((each for each in guarded if isinstance(each, str)), None)
-        return problem or [piece for each in guarded if not isinstance(each, str) for piece in each]
-    return _own_events_problem(
-        combination,
-        f"list the sources it needs instead of a filter that also matches {OWN_EVENT_SOURCE!r}, "
-        "or give it a detail-type",
-    )
-
-
-def _connect_detail_types_excluded(combination: Combination) -> list[Combination] | str:
-    """The ``aws.connect`` part of ``combination`` without Connect's own detail-types."""
-    connect = combination.replaced("source", [OWN_EVENT_SOURCE])
-    if not _matches_own_event(connect):
-        return [connect]
-    detail_types = connect.constraints.get("detail-type")
-    narrowed = (
-        [{"anything-but": list(OWN_EVENT_DETAIL_TYPES)}]
-        if detail_types is None
-        else _anything_but_extended(detail_types, OWN_EVENT_DETAIL_TYPES)
-    )
-    if narrowed is None:
-        return _own_events_problem(
-            connect, "match other detail-types of aws.connect (a list, or an anything-but list)"
-        )
-    return [connect.replaced("detail-type", narrowed)]
-
-
-def _own_events_problem(combination: Combination, fix: str) -> str:
-    return (
-        f"mapping rule {', '.join(map(repr, combination.rules))}: it matches the events Amazon Connect puts "
-        f"on the bus for the tasks this function creates (source {OWN_EVENT_SOURCE!r}, detail-type "
-        f"{' or '.join(map(repr, OWN_EVENT_DETAIL_TYPES))}), so every task would come back to the "
-        f"function: {fix}"
-    )
-
-
-def _matches_own_event(combination: Combination) -> bool:
-    if not combination.constraints:
-        return True
-    compiled = EventPattern.compile(combination.pattern)
-    return any(compiled.matches(event) for event in OWN_EVENTS)
-
-
-def _anything_but_extended(values: Sequence[Any], excluded: Sequence[str]) -> list[Any] | None:
-    """``[{"anything-but": [...]}]`` with ``excluded`` added to its list; None for any other shape."""
-    if len(values) != 1 or not isinstance(values[0], Mapping) or set(values[0]) != {"anything-but"}:
-        return None
-    listed = values[0]["anything-but"]
-    listed = [listed] if isinstance(listed, str) else listed
-    if not isinstance(listed, list) or not all(isinstance(each, str) for each in listed):
-        return None
-    return [{"anything-but": list(dict.fromkeys([*listed, *excluded]))}]

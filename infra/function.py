@@ -7,7 +7,8 @@ deployment (``stack_values.function_timeout_seconds``), not fixed.
 The role starts empty (no AWS managed policy) and gets exactly: write to its own log group, consume the
 ingest queues, send to the DLQs (``SendMessage``, ``GetQueueAttributes``, ``GetQueueUrl``), the ledger's
 four item actions, ``connect:StartTaskContact`` on the resources the mapping names (see
-connect_permissions.py), and X-Ray when tracing is on.
+connect_permissions.py), and X-Ray when tracing is on. The stack adds the lifecycle rules' Connect
+actions and, with ``outcomeEvents``, ``events:PutEvents`` on the outcome bus only.
 """
 
 from __future__ import annotations

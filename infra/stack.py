@@ -1,18 +1,19 @@
 """The Task Creator stack: validates the mapping and the function's settings, wires the constructs,
 acknowledges the cdk-nag findings the design causes on purpose (infra/acknowledgements.py), and exports
-what operators need.
+what operators need (and what ``python -m local replay`` reads: ``ArchiveArn``, ``IngestRuleArns``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Annotations, CfnOutput, Duration, Stack
+from aws_cdk import Annotations, CfnOutput, Duration, Fn, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from infra.acknowledgements import DesignFindings, acknowledge_design_findings
+from infra.archive import IngestArchive
 from infra.config import DeploymentConfigError, TaskCreatorConfig
 from infra.connect_permissions import (
     ConnectGrant,
@@ -21,7 +22,7 @@ from infra.connect_permissions import (
     lifecycle_grants,
     start_task_grant,
 )
-from infra.event_pattern import BusRulePlan, plan_bus_rules, unconstrained_rules
+from infra.event_pattern import BusRulePlan, archive_event_pattern, plan_bus_rules, unconstrained_rules
 from infra.function import TaskCreatorFunction
 from infra.function_settings import check_function_settings
 from infra.ingest import BusRules, IngestQueues
@@ -39,7 +40,9 @@ from task_creator.mapping.rules import TaskMapping
 
 class TaskCreatorStack(Stack):
     """Bus rule -> standard ingest queue (and, with fifo, a FIFO ingest queue for producers' own message
-    groups) -> function -> Amazon Connect, with a DLQ per ingest queue, ledger, alarms and dashboard."""
+    groups) -> function -> Amazon Connect, with a DLQ per ingest queue, ledger, alarms and dashboard;
+    with outcomeEvents the function publishes its outcomes to EventBridge, with archiveDays the ingest
+    bus keeps what the bus rules forward for replay."""
 
     def __init__(
         self, scope: Construct, construct_id: str, *, config: TaskCreatorConfig, **kwargs: Any
@@ -80,6 +83,17 @@ class TaskCreatorStack(Stack):
         )
         self._warn_about_unconstrained_rules(mapping)
         self._warn_about_overlapping_bus_rules()
+        self.archive = (
+            IngestArchive(
+                self,
+                "Archive",
+                bus=self.bus,
+                event_pattern=archive_event_pattern(self.bus_rule_plan),
+                retention_days=config.archive_days,
+            )
+            if config.archive_days > 0
+            else None
+        )
         self.ledger = IdempotencyLedger(self, "Ledger") if config.idempotency else None
         self.task_function = TaskCreatorFunction(
             self,
@@ -93,6 +107,8 @@ class TaskCreatorStack(Stack):
         if self.ledger is not None:
             self.ledger.grant_item_access(self.task_function.function)
         self._grant_lifecycle_actions()
+        self.outcome_bus = self._grant_outcome_publishing()
+        self._warn_about_archive_without_ledger()
         self.monitoring = Monitoring(
             self,
             "Monitoring",
@@ -101,6 +117,7 @@ class TaskCreatorStack(Stack):
             metrics=MetricSource(namespace=METRICS_NAMESPACE, service=config.stack_name),
             alarm_email=config.alarm_email,
             lifecycle=mapping.has_lifecycle_rules,
+            outcome_events=config.outcome_events,
         )
         self._outputs()
         acknowledge_design_findings(
@@ -128,14 +145,38 @@ class TaskCreatorStack(Stack):
                 )
             )
 
+    def _grant_outcome_publishing(self) -> events.IEventBus | None:
+        """With outcomeEvents: ``events:PutEvents`` on the outcome bus only (the ingest bus unless
+        ``outcomeEventBus`` names another); the bus the function publishes to, None without."""
+        if not self.config.outcome_events:
+            return None
+        bus = (
+            self.bus
+            if self.config.outcomes_on_ingest_bus
+            else events.EventBus.from_event_bus_name(
+                self, "OutcomeEventBus", self.config.outcome_event_bus_name
+            )
+        )
+        bus.grant_put_events_to(self.task_function.role)
+        return bus
+
+    def _warn_about_archive_without_ledger(self) -> None:
+        if self.archive is not None and self.ledger is None:
+            Annotations.of(self.archive).add_warning_v2(
+                "TaskCreator:ArchiveWithoutLedger",
+                "archiveDays keeps events for replay but idempotency=false leaves out the ledger, which is "
+                "what makes a replay create nothing new: a replayed event relies on Amazon Connect's own "
+                "ClientToken check alone (pass -c idempotency=true, or -c archiveDays=0)",
+            )
+
     def _warn_about_unconstrained_rules(self, mapping: TaskMapping) -> None:
         for rule_name in unconstrained_rules(mapping):
             Annotations.of(self.bus_rules).add_warning_v2(
                 "TaskCreator:UnconstrainedRule",
                 f"mapping rule {rule_name!r} constrains neither source nor detail-type: the bus rules "
-                f"forward every event on bus {self.config.event_bus_name!r} but Amazon Connect's (the "
-                "function's own); the function handles those no rule matches as the mapping's 'unmatched' "
-                "setting says",
+                f"forward every event on bus {self.config.event_bus_name!r} but the function's own "
+                "(Amazon Connect's, and its outcome events); the function handles those no rule matches as "
+                "the mapping's 'unmatched' setting says",
             )
 
     def _warn_about_overlapping_bus_rules(self) -> None:
@@ -161,11 +202,19 @@ class TaskCreatorStack(Stack):
         CfnOutput(self, "AlarmTopicArn", value=self.monitoring.topic.topic_arn)
         if self.ledger is not None:
             CfnOutput(self, "LedgerTableName", value=self.ledger.table.table_name)
+        # What a replay needs: the archive, and the rules it may deliver to (StartReplay FilterArns).
+        CfnOutput(self, "IngestRuleArns", value=Fn.join(",", self.bus_rules.rule_arns))
+        if self.archive is not None:
+            CfnOutput(self, "ArchiveArn", value=self.archive.archive_arn)
+        if self.outcome_bus is not None:
+            CfnOutput(self, "OutcomeEventBusName", value=self.outcome_bus.event_bus_name)
+            CfnOutput(self, "OutcomeSource", value=self.config.outcome_source)
 
 
 def _bus_rule_plan(config: TaskCreatorConfig, mapping: TaskMapping) -> BusRulePlan:
-    """The bus rules the mapping needs; DeploymentConfigError, one line per problem, when they cannot fit."""
-    plan = plan_bus_rules(mapping)
+    """The bus rules the mapping needs, none forwarding the function's own events (Connect's, and its
+    outcome events); DeploymentConfigError, one line per problem, when they cannot be built."""
+    plan = plan_bus_rules(mapping, outcome_source=config.published_outcome_source)
     if plan.problems:
         raise DeploymentConfigError([f"mappingFile {config.mapping_file}: {each}" for each in plan.problems])
     return plan

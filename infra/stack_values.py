@@ -3,9 +3,9 @@
 One home for what both the CDK stack (``infra/``) and the offline runtime (``local/``) must agree on:
 the function's timeout (derived from the deployment, ``function_timeout_seconds``) and memory, the
 attempt budget and the redrive backstop above it, queue retention, visibility and sizes, the bus
-rule's delivery retries, the ledger's schema, the queues' names, and the environment variables the
-function is deployed with. aws-cdk-lib takes seconds to import, so this module imports none of it (a
-test holds it to that).
+rule's delivery retries, the ledger's schema and expiry (``idempotency_expiry``), the queues' names,
+and the environment variables the function is deployed with. aws-cdk-lib takes seconds to import, so
+this module imports none of it (a test holds it to that).
 """
 
 from __future__ import annotations
@@ -30,7 +30,10 @@ VISIBILITY_TIMEOUT_FACTOR = 6  # AWS's guidance for SQS event sources: at least 
 INGEST_RETENTION = timedelta(days=4)
 DLQ_RETENTION = timedelta(days=14)
 REPLAY_MARGIN = timedelta(days=7)
-# The ledger must remember a task for as long as its event can come back: DLQ retention plus replay time.
+# The longest archive (context key archiveDays): with the replay margin it is the longest ledger expiry
+# the function accepts (IDEMPOTENCY_EXPIRY_DAYS at most 3650, task_creator.settings).
+MAX_ARCHIVE_DAYS = 3643
+# The ledger's expiry for cdk.json's defaults (``idempotency_expiry(config)`` gives a deployment's).
 IDEMPOTENCY_EXPIRY = DLQ_RETENTION + REPLAY_MARGIN
 # The DLQ age alarm fires while a week (the replay margin) of retention is left. A message SQS's redrive
 # policy moved keeps its original enqueue time, so it expires up to INGEST_RETENTION sooner than its DLQ
@@ -39,6 +42,7 @@ DEAD_LETTER_AGE_ALARM = DLQ_RETENTION - REPLAY_MARGIN
 BUS_DELIVERY_RETRY_ATTEMPTS = 185  # EventBridge's maximum: keep trying for the whole event age
 BUS_DELIVERY_MAX_EVENT_AGE = timedelta(hours=24)
 BUS_RULE_DESCRIPTION = "Forwards the events the Task Creator mapping rules can match to the ingest queue"
+ARCHIVE_DESCRIPTION = "Task Creator: the events the bus rules forward, kept for replay"
 # The function dead-letters a record itself, with ErrorType RetriesExhausted and its last error, when it
 # fails transiently on its MAX_RECEIVE_COUNT-th receive (the attempt budget, context key maxReceiveCount).
 # The ingest queues' redrive policy moves a message only this many receives later: a backstop for the
@@ -61,6 +65,13 @@ METRICS_NAMESPACE = "TaskCreator"
 def whole_seconds(duration: timedelta) -> int:
     """A duration as the whole seconds AWS APIs and CloudFormation take."""
     return int(duration.total_seconds())
+
+
+def idempotency_expiry(config: TaskCreatorConfig) -> timedelta:
+    """How long the ledger remembers a task: as long as its event can come back, from the DLQ (its
+    retention) or from the archive (``archiveDays``), whichever keeps it longer, plus the time a redrive
+    or replay takes (``REPLAY_MARGIN``). A longer archive raises the expiry to fit; it never shortens."""
+    return max(DLQ_RETENTION, timedelta(days=config.archive_days)) + REPLAY_MARGIN
 
 
 def function_timeout_seconds(config: TaskCreatorConfig, *, rule_count: int) -> int:
@@ -132,11 +143,13 @@ CONTEXT_KEY_OF_VARIABLE: dict[str, str | None] = {
     "MAX_RECEIVE_COUNT": "maxReceiveCount",
     "TOKEN_NAMESPACE": "tokenNamespace",
     "IDEMPOTENCY_TABLE": None,
-    "IDEMPOTENCY_EXPIRY_DAYS": None,
+    "IDEMPOTENCY_EXPIRY_DAYS": "archiveDays",  # idempotency_expiry(config): raised to fit the archive
     "POWERTOOLS_SERVICE_NAME": "stackName",
     "POWERTOOLS_METRICS_NAMESPACE": None,
     "POWERTOOLS_LOG_LEVEL": "logLevel",
     "POWERTOOLS_TRACE_DISABLED": "tracing",
+    "OUTCOME_EVENT_BUS": "outcomeEventBus",
+    "OUTCOME_SOURCE": "outcomeSource",
 }
 
 
@@ -170,7 +183,10 @@ def function_environment(
         environment["CONNECT_CONTACT_FLOW_ID"] = config.contact_flow_id
     if ledger_table_name is not None:
         environment["IDEMPOTENCY_TABLE"] = ledger_table_name
-        environment["IDEMPOTENCY_EXPIRY_DAYS"] = str(IDEMPOTENCY_EXPIRY.days)
+        environment["IDEMPOTENCY_EXPIRY_DAYS"] = str(idempotency_expiry(config).days)
+    if config.outcome_events:
+        environment["OUTCOME_EVENT_BUS"] = config.outcome_event_bus_name
+        environment["OUTCOME_SOURCE"] = config.outcome_source
     if config.connect_calls_per_second is not None:
         environment["CONNECT_CALLS_PER_SECOND"] = f"{config.connect_calls_per_second:g}"
     return environment

@@ -19,6 +19,8 @@ from tests.infra.synthesis import (
     ALARM_EMAIL,
     BASE_CONTEXT,
     LIFECYCLE_MAPPING,
+    OUTCOME_LOOPS_MAPPING,
+    OUTCOME_SOURCE,
     PRODUCER_ARN,
     SELECTORS_MAPPING,
     SKIP_BUNDLING,
@@ -52,6 +54,7 @@ def selectors_app(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedApp:
         "batchSize": "50",
         "maxConcurrency": "4",
         "maxReceiveCount": "3",
+        "outcomeEventBus": "task-outcomes",  # outcome events on a bus of their own
     }
     return synthesize_app(context, tmp_path_factory.mktemp("selectors-app"))
 
@@ -66,7 +69,8 @@ def lifecycle_app(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedApp:
 
 @pytest.fixture(scope="session")
 def fifo_app(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedApp:
-    """Every option turned the other way: FIFO, own bus, no ledger, e-mail, a producer, no tracing."""
+    """Every option turned the other way: FIFO, own bus, no ledger, e-mail, a producer, no tracing, no
+    outcome events, no archive."""
     context = {
         **BASE_CONTEXT,
         **SKIP_BUNDLING,
@@ -79,10 +83,28 @@ def fifo_app(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedApp:
         "connectCallsPerSecond": "2.5",
         "tracing": "false",
         "tokenNamespace": "orders-prod",
+        "outcomeEvents": "false",
+        "archiveDays": "0",
         # Lifecycle rules need the ledger: without it, the shipped mapping's create rules alone.
         "mappingFile": str(INFRA_TESTS_DIR / "data" / "create-only.mapping.json"),
     }
     return synthesize_app(context, tmp_path_factory.mktemp("fifo-app"))
+
+
+@pytest.fixture(scope="session")
+def outcomes_app(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedApp:
+    """Outcome events on the stack's own bus, which is also the ingest bus, under a source the mapping's
+    rules would match (tests/infra/data/outcome-loops.mapping.json), and a 30-day archive."""
+    context = {
+        **BASE_CONTEXT,
+        **SKIP_BUNDLING,
+        "stackName": "Outcomes",
+        "createEventBus": "true",
+        "outcomeSource": OUTCOME_SOURCE,
+        "archiveDays": "30",
+        "mappingFile": str(OUTCOME_LOOPS_MAPPING),
+    }
+    return synthesize_app(context, tmp_path_factory.mktemp("outcomes-app"))
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ tests read its template, its cdk-nag report and its cloud assembly.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,11 +18,14 @@ from aws_cdk.assertions import Template
 from infra.application import build_app, synthesize
 from infra.compliance import NagReport
 from infra.stack import TaskCreatorStack
+from infra.stack_values import METRICS_NAMESPACE
 
 DATA_DIR = Path(__file__).parent / "data"
 SELECTORS_MAPPING = DATA_DIR / "selectors.mapping.json"
 BROKEN_MAPPING = DATA_DIR / "broken.mapping.json"
 LIFECYCLE_MAPPING = DATA_DIR / "lifecycle.mapping.json"
+OUTCOME_LOOPS_MAPPING = DATA_DIR / "outcome-loops.mapping.json"
+OUTCOME_SOURCE = "acme.task-outcomes"  # the outcomes app's: a source its mapping's prefix rule covers
 INSTANCE_ID = "11111111-2222-3333-4444-555555555555"
 FLOW_ID = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
 TEMPLATE_ID = "77777777-7777-7777-7777-777777777777"
@@ -103,6 +107,31 @@ def statements_for(app: SynthesizedApp, action_prefix: str) -> list[dict[str, An
     return [
         s for s in app.function_statements() if any(a.startswith(action_prefix) for a in as_list(s["Action"]))
     ]
+
+
+def alarm(app: SynthesizedApp, name: str) -> dict[str, Any]:
+    """The alarm the Monitoring construct named ``name`` (its logical id is Monitoring<name><hash>)."""
+    pattern = re.compile(rf"^Monitoring{name}[0-9A-F]{{8}}$")
+    (found,) = [
+        r["Properties"] for k, r in app.resources("AWS::CloudWatch::Alarm").items() if pattern.match(k)
+    ]
+    properties: dict[str, Any] = found
+    return properties
+
+
+def dashboard_widgets(app: SynthesizedApp) -> list[dict[str, Any]]:
+    """The dashboard's widgets, with every CloudFormation reference in their text read as "<ref>"."""
+    _, dashboard = app.only("AWS::CloudWatch::Dashboard")
+    parts = dashboard["Properties"]["DashboardBody"]["Fn::Join"][1]
+    widgets: list[dict[str, Any]] = json.loads(
+        "".join(part if isinstance(part, str) else "<ref>" for part in parts)
+    )["widgets"]
+    return widgets
+
+
+def custom_metrics(widget: dict[str, Any]) -> list[list[Any]]:
+    """The function's metrics a widget graphs: [namespace, name, dimension, value, ..., options]."""
+    return [m for m in widget["properties"].get("metrics", []) if m[0] == METRICS_NAMESPACE]
 
 
 def synthesize_app(context: Mapping[str, Any], outdir: Path) -> SynthesizedApp:

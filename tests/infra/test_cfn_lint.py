@@ -39,7 +39,7 @@ def template_of(app: SynthesizedApp) -> Path:
     return app.assembly_dir / app.stack.template_file
 
 
-@pytest.mark.parametrize("variant", ["default_app", "fifo_app", "selectors_app"])
+@pytest.mark.parametrize("variant", ["default_app", "fifo_app", "selectors_app", "outcomes_app"])
 def test_synthesized_template_has_no_cfn_lint_findings(variant: str, request: pytest.FixtureRequest) -> None:
     app: SynthesizedApp = request.getfixturevalue(variant)
 

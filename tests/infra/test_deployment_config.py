@@ -165,3 +165,65 @@ def test_stack_name_must_leave_room_for_the_queue_names() -> None:
 
     assert problem.startswith("stackName must be 1-60 letters, digits and '-'")
     assert parse(connectInstanceId=INSTANCE, stackName="S" * 60).stack_name == "S" * 60
+
+
+def test_outcome_events_default_to_the_ingest_bus_under_a_source_named_after_the_stack() -> None:
+    config = parse(connectInstanceId=INSTANCE, stackName="Orders")
+
+    assert (config.outcome_events, config.outcome_event_bus_name, config.outcome_source) == (
+        True,
+        "default",
+        "Orders.outcomes",
+    )
+    assert (config.published_outcome_source, config.outcomes_on_ingest_bus) == ("Orders.outcomes", True)
+    created = parse(connectInstanceId=INSTANCE, stackName="Orders", createEventBus="true")
+    assert created.outcome_event_bus_name == "Orders-events"  # the bus the stack creates
+
+
+def test_outcome_events_can_go_to_another_bus_under_another_source_or_be_turned_off() -> None:
+    config = parse(connectInstanceId=INSTANCE, outcomeEventBus="task-outcomes", outcomeSource="acme.tasks")
+    off = parse(connectInstanceId=INSTANCE, outcomeEvents="false")
+
+    assert (config.outcome_event_bus_name, config.outcome_source) == ("task-outcomes", "acme.tasks")
+    assert (config.outcomes_on_ingest_bus, off.outcome_events, off.published_outcome_source) == (
+        False,
+        False,
+        None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [("aws.taskcreator", "'aws.taskcreator'"), ("s" * 257, "(257 characters)"), (7, "7")],
+)
+def test_outcome_source_reserved_for_aws_or_too_long_is_refused_in_one_line(value: Any, shown: str) -> None:
+    (problem,) = problems(connectInstanceId=INSTANCE, outcomeSource=value)
+
+    assert problem.startswith("outcomeSource must be an EventBridge source of 1-256 characters")
+    assert "not starting with 'aws.'" in problem
+    assert shown in problem
+    assert "-c outcomeSource=<your own source, e.g. TaskCreator.outcomes>" in problem
+    assert "\n" not in problem
+    assert parse(connectInstanceId=INSTANCE, outcomeSource="s" * 256).outcome_source == "s" * 256
+
+
+def test_outcome_bus_must_be_a_bus_name() -> None:
+    (problem,) = problems(connectInstanceId=INSTANCE, outcomeEventBus="orders bus")
+
+    assert problem.startswith("outcomeEventBus must be an EventBridge bus name")
+
+
+def test_archive_keeps_a_week_by_default_and_zero_turns_it_off() -> None:
+    assert parse(connectInstanceId=INSTANCE).archive_days == 7
+    assert parse(connectInstanceId=INSTANCE, archiveDays="0").archive_days == 0
+    assert parse(connectInstanceId=INSTANCE, archiveDays=3643).archive_days == 3643
+
+
+@pytest.mark.parametrize("value", ["-1", "3644", "1.5", "forever"])
+def test_archive_days_outside_what_the_ledger_can_outlive_are_refused(value: str) -> None:
+    (problem,) = problems(connectInstanceId=INSTANCE, archiveDays=value)
+
+    assert (
+        problem
+        == f"archiveDays must be a whole number from 0 to 3643, got {value!r} (pass -c archiveDays=...)"
+    )

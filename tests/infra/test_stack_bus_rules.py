@@ -24,7 +24,8 @@ def bus_rules(app: SynthesizedApp) -> list[tuple[str, dict[str, Any]]]:
 def test_each_planned_pattern_is_one_rule_within_eventbridges_limit(
     generated_app: SynthesizedApp, generated_mapping_file: Path
 ) -> None:
-    plan = plan_bus_rules(load_mapping(generated_mapping_file))
+    outcome_source = generated_app.stack.config.published_outcome_source
+    plan = plan_bus_rules(load_mapping(generated_mapping_file), outcome_source=outcome_source)
 
     rules = bus_rules(generated_app)
 

@@ -68,8 +68,11 @@ def test_function_environment_carries_the_core_settings(default_app: Synthesized
         "POWERTOOLS_METRICS_NAMESPACE": "TaskCreator",
         "POWERTOOLS_LOG_LEVEL": "INFO",
         "POWERTOOLS_TRACE_DISABLED": "false",
+        "OUTCOME_EVENT_BUS": "default",
+        "OUTCOME_SOURCE": "TaskCreator.outcomes",
     }
-    assert IDEMPOTENCY_EXPIRY.days == 14 + 7  # DLQ retention plus a week to replay
+    # DLQ retention plus a week to replay (cdk.json's 7-day archive fits within the DLQ's 14 days)
+    assert IDEMPOTENCY_EXPIRY.days == 14 + 7
 
 
 def test_function_logs_to_its_own_log_group_with_retention(default_app: SynthesizedApp) -> None:

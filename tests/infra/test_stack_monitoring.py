@@ -2,45 +2,21 @@
 
 from __future__ import annotations
 
-import json
-import re
 from typing import Any
 
 from aws_cdk.assertions import Match
 
 from infra.monitoring import LIFECYCLE_METRICS
-from infra.stack_values import DEAD_LETTER_AGE_ALARM, METRICS_NAMESPACE, whole_seconds
+from infra.stack_values import DEAD_LETTER_AGE_ALARM, whole_seconds
 from task_creator.observability import Metric
 from tests.infra.synthesis import (
     ALARM_EMAIL,
     SynthesizedApp,
+    alarm,
+    custom_metrics,
+    dashboard_widgets,
     json_key,
 )
-
-
-def alarm(app: SynthesizedApp, name: str) -> dict[str, Any]:
-    """The alarm the Monitoring construct named ``name`` (its logical id is Monitoring<name><hash>)."""
-    pattern = re.compile(rf"^Monitoring{name}[0-9A-F]{{8}}$")
-    (found,) = [
-        r["Properties"] for k, r in app.resources("AWS::CloudWatch::Alarm").items() if pattern.match(k)
-    ]
-    properties: dict[str, Any] = found
-    return properties
-
-
-def dashboard_widgets(app: SynthesizedApp) -> list[dict[str, Any]]:
-    """The dashboard's widgets, with every CloudFormation reference in their text read as "<ref>"."""
-    _, dashboard = app.only("AWS::CloudWatch::Dashboard")
-    parts = dashboard["Properties"]["DashboardBody"]["Fn::Join"][1]
-    widgets: list[dict[str, Any]] = json.loads(
-        "".join(part if isinstance(part, str) else "<ref>" for part in parts)
-    )["widgets"]
-    return widgets
-
-
-def custom_metrics(widget: dict[str, Any]) -> list[list[Any]]:
-    """The function's metrics a widget graphs: [namespace, name, dimension, value, ..., options]."""
-    return [m for m in widget["properties"].get("metrics", []) if m[0] == METRICS_NAMESPACE]
 
 
 def queue_name(app: SynthesizedApp, queue: Any) -> dict[str, Any]:
@@ -133,7 +109,8 @@ def test_queue_age_function_and_custom_metric_alarms_exist(default_app: Synthesi
 
 
 def test_every_alarm_notifies_the_alarm_topic(default_app: SynthesizedApp, fifo_app: SynthesizedApp) -> None:
-    for app, count in ((default_app, 7), (fifo_app, 10)):  # fifo: 3 more for the FIFO queue and its DLQ
+    # fifo: 3 more for the FIFO queue and its DLQ, 1 fewer without outcome events
+    for app, count in ((default_app, 8), (fifo_app, 10)):
         topic_id, _ = app.only("AWS::SNS::Topic")
         alarms = app.resources("AWS::CloudWatch::Alarm").values()
 
@@ -220,7 +197,7 @@ def test_lifecycle_metrics_have_their_own_dashboard_row_and_no_alarm(lifecycle_a
     ]
     assert (widget["width"], widget["y"]) == (24, 6)  # right under the tasks and failures
     assert not alarmed & set(LIFECYCLE_METRICS)
-    assert len(alarms) == 7  # the default deployment's alarms, no more
+    assert len(alarms) == 8  # the default deployment's alarms, no more
 
 
 def test_dashboard_graphs_every_dlqs_oldest_message_against_the_alarm(fifo_app: SynthesizedApp) -> None:
@@ -245,7 +222,11 @@ def test_outputs_name_what_operators_need(default_app: SynthesizedApp, fifo_app:
         "FunctionLogGroupName",
     }
 
-    assert wanted | {"LedgerTableName", "AlarmTopicArn"} == set(default_app.template_json["Outputs"])
+    replay = {"ArchiveArn", "IngestRuleArns"}  # test_stack_archive.py
+    outcomes = {"OutcomeSource", "OutcomeEventBusName"}  # test_stack_outcome_events.py
+    default = {"LedgerTableName", "AlarmTopicArn", *replay, *outcomes}
+    assert wanted | default == set(default_app.template_json["Outputs"])
     assert default_app.template_json["Outputs"]["EventBusName"] == {"Value": "default"}
     fifo_outputs = {"FifoIngestQueueUrl", "FifoIngestQueueArn", "FifoDeadLetterQueueUrl", "AlarmTopicArn"}
-    assert wanted | fifo_outputs == set(fifo_app.template_json["Outputs"])
+    # no ledger, no archive, no outcome events; the ingest rules are always there
+    assert wanted | fifo_outputs | {"IngestRuleArns"} == set(fifo_app.template_json["Outputs"])

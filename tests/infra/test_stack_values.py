@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -15,13 +16,16 @@ from infra.stack_values import (
     DEAD_LETTER_AGE_ALARM,
     DEAD_LETTER_MAX_MESSAGE_SIZE_BYTES,
     DLQ_RETENTION,
+    IDEMPOTENCY_EXPIRY,
     INGEST_MAX_MESSAGE_SIZE_BYTES,
     INGEST_RETENTION,
+    MAX_ARCHIVE_DAYS,
     MAX_ATTEMPT_BUDGET,
     SQS_MAX_RECEIVE_COUNT,
     QueueNames,
     function_environment,
     function_timeout_seconds,
+    idempotency_expiry,
     ingest_visibility_timeout_seconds,
     redrive_max_receive_count,
 )
@@ -112,6 +116,27 @@ def test_dlq_age_alarm_fires_before_any_dead_letter_expires() -> None:
     assert DEAD_LETTER_AGE_ALARM < DLQ_RETENTION - INGEST_RETENTION
 
 
+@pytest.mark.parametrize(
+    ("archive_days", "expiry_days"),
+    [
+        ("0", 21),  # no archive: the DLQ's 14 days + 7 to replay
+        ("7", 21),  # cdk.json's archive fits in the DLQ's window already
+        ("14", 21),
+        ("15", 22),
+        ("30", 37),  # raised to fit: the archive's 30 days + 7 to replay
+        (str(MAX_ARCHIVE_DAYS), 3650),  # the longest expiry the function accepts
+    ],
+)
+def test_ledger_expiry_is_raised_to_outlive_the_archive(archive_days: str, expiry_days: int) -> None:
+    deployment = config(archiveDays=archive_days)
+    environment = function_environment(deployment, dlq_url="dlq", ledger_table_name="ledger")
+
+    assert idempotency_expiry(deployment) == timedelta(days=expiry_days)
+    assert environment["IDEMPOTENCY_EXPIRY_DAYS"] == str(expiry_days)
+    assert idempotency_expiry(deployment) >= max(DLQ_RETENTION, timedelta(days=int(archive_days)))
+    assert idempotency_expiry(config()) == IDEMPOTENCY_EXPIRY  # the constant is cdk.json's defaults'
+
+
 def test_environment_carries_the_deployment_settings() -> None:
     environment = function_environment(
         config(contactFlowId="flow-1", stackName="Orders", logLevel="debug"),
@@ -132,17 +157,36 @@ def test_environment_carries_the_deployment_settings() -> None:
         "POWERTOOLS_METRICS_NAMESPACE": "TaskCreator",
         "POWERTOOLS_LOG_LEVEL": "DEBUG",
         "POWERTOOLS_TRACE_DISABLED": "false",
+        "OUTCOME_EVENT_BUS": "default",  # the ingest bus
+        "OUTCOME_SOURCE": "Orders.outcomes",  # "<stackName>.outcomes"
     }
+
+
+def test_environment_names_the_outcome_bus_and_source_the_context_gives() -> None:
+    environment = function_environment(
+        config(outcomeEventBus="task-outcomes", outcomeSource="acme.task-outcomes"),
+        dlq_url="dlq",
+        ledger_table_name=None,
+    )
+
+    assert (environment["OUTCOME_EVENT_BUS"], environment["OUTCOME_SOURCE"]) == (
+        "task-outcomes",
+        "acme.task-outcomes",
+    )
 
 
 def test_environment_leaves_out_what_the_deployment_does_not_have() -> None:
     environment = function_environment(
-        config(tracing="false", connectCallsPerSecond="0.5"), dlq_url="dlq", ledger_table_name=None
+        config(tracing="false", connectCallsPerSecond="0.5", outcomeEvents="false"),
+        dlq_url="dlq",
+        ledger_table_name=None,
     )
 
     assert "CONNECT_CONTACT_FLOW_ID" not in environment
     assert "IDEMPOTENCY_TABLE" not in environment
     assert "IDEMPOTENCY_EXPIRY_DAYS" not in environment
+    assert "OUTCOME_EVENT_BUS" not in environment  # the function publishes no outcome events
+    assert "OUTCOME_SOURCE" not in environment
     assert "FIFO_DLQ_URL" not in environment
     assert "RETRY_BASE_DELAY_SECONDS" not in environment  # the stack keeps the function's own backoff
     assert environment["POWERTOOLS_TRACE_DISABLED"] == "true"
@@ -174,3 +218,4 @@ def test_every_variable_the_stack_sets_is_traced_to_its_context_key_or_to_the_st
 
     assert set(environment) == set(CONTEXT_KEY_OF_VARIABLE)
     assert CONTEXT_KEY_OF_VARIABLE["MAX_RECEIVE_COUNT"] == "maxReceiveCount"
+    assert CONTEXT_KEY_OF_VARIABLE["IDEMPOTENCY_EXPIRY_DAYS"] == "archiveDays"  # derived from it
