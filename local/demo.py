@@ -14,8 +14,10 @@ Round 1 publishes every Lambda-shaped sample in ``events/`` the way it would arr
 (follow-ups: updates, reschedules, completions) are published after the rest, one message at a time, in
 the order their files give (``local.demo_lifecycle``), so an out-of-order arrival is shown as it
 converges; what became of each task key is collected too. Round 2 publishes the same samples again and
-shows what changed: nothing, where idempotency holds. At the end, the state and history of every task
-registered under a key is read from the emulator.
+shows what changed: nothing, where idempotency holds. Each round also collects the outcome events the
+function published. Then the archive's window is replayed onto the bus rules (``local.demo_replay``):
+no task may be created, each task from a bus event is reported a duplicate. At the end, the state and
+history of every task registered under a key is read from the emulator.
 
 A sample that cannot be read or published (not JSON, a bare payload, a request AWS refuses) is
 reported (``progress`` and ``DemoResult.skipped``) and left out; the others run as usual.
@@ -23,13 +25,10 @@ reported (``progress`` and ``DemoResult.skipped``) and left out; the others run 
 
 from __future__ import annotations
 
-import json
-import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -47,11 +46,13 @@ from local.demo_lifecycle import (
     settle,
     split_follow_ups,
 )
+from local.demo_replay import OutcomeLog, ReplayResult, replay_archive
+from local.demo_setup import Progress, SkippedSample, load_samples, local_configs, skip_sample
 from local.event_source import BatchResult, SqsEventSource, drain
 from local.function_output import FunctionOutcome, OutcomeRecorder, captured_function_output
-from local.identifiers import LOCAL_CONTACT_FLOW_ID, LOCAL_INSTANCE_ID
+from local.outcome_events import OutcomeEvent
 from local.pipeline import LocalPipeline, PipelineOptions
-from local.publish import Destination, Publication, Publisher, SampleError, SampleMessage, sample_messages
+from local.publish import Destination, Publication, Publisher, SampleError, SampleMessage
 from local.redrive import QueueMessage, inspect_queue
 from task_creator.observability import Outcome
 
@@ -59,40 +60,8 @@ DEFAULT_EVENTS_DIR = REPO_ROOT / "events"
 DEFAULT_LOG_FILE = REPO_ROOT / "build" / "demo" / "function.log"
 DEFAULT_TIMEOUT_SECONDS = 45.0
 
-Progress = Callable[[str], None]
 # What publishing a malformed sample raises: our own checks, botocore's parameter validation, the service.
 PUBLISH_ERRORS = (SampleError, BotoCoreError, ClientError, KeyError, TypeError, ValueError)
-
-
-def local_configs(cdk_json: Path = REPO_ROOT / "cdk.json") -> tuple[TaskCreatorConfig, TaskCreatorConfig]:
-    """The standard and the FIFO deployment: ``cdk.json``'s context, a local Connect instance and flow."""
-    context: dict[str, Any] = json.loads(cdk_json.read_text(encoding="utf-8")).get("context", {})
-    context = {key: value for key, value in context.items() if not key.startswith("@")}
-    context.setdefault("connectInstanceId", LOCAL_INSTANCE_ID)
-    context.setdefault("contactFlowId", LOCAL_CONTACT_FLOW_ID)
-    standard = TaskCreatorConfig.from_context({**context, "fifo": False}.get)
-    fifo_name = f"{standard.stack_name}Fifo"
-    fifo = TaskCreatorConfig.from_context(
-        {
-            **context,
-            "fifo": True,
-            "stackName": fifo_name,
-            "tokenNamespace": fifo_name,
-            "createEventBus": True,
-            "eventBusName": f"{fifo_name}-events",
-            "batchSize": min(standard.batch_size, 10),
-            "maxBatchingWindowSeconds": 0,
-        }.get
-    )
-    return standard, fifo
-
-
-@dataclass(frozen=True)
-class SkippedSample:
-    """A sample left out of the demo, and why."""
-
-    origin: str  # "<file>" or "<file>#<record>"
-    reason: str  # one line
 
 
 @dataclass(frozen=True)
@@ -108,6 +77,7 @@ class RoundResult:
     skipped: tuple[SkippedSample, ...] = ()  # messages that could not be published
     follow_ups: int = 0  # lifecycle messages published one at a time, after the rest
     lifecycle: tuple[KeyStep, ...] = ()  # what the function did about each task key, in order
+    outcome_events: tuple[OutcomeEvent, ...] = ()  # what the function published, as a subscriber got it
 
     def outcomes_of(self, kind: Outcome) -> list[FunctionOutcome]:
         return [outcome for outcome in self.outcomes if outcome.outcome == kind]
@@ -123,6 +93,7 @@ class DemoResult:
     log_file: Path
     skipped: tuple[SkippedSample, ...] = ()  # samples left out: unreadable, or refused when published
     key_tasks: tuple[KeyTask, ...] = ()  # every task key at the end: its task's state and history
+    replay: ReplayResult | None = None  # the archive's window replayed after the rounds
 
 
 class DemoRun:
@@ -162,6 +133,7 @@ class DemoRun:
                 else None
             ),
         )
+        self.outcome_log = OutcomeLog(aws, self.pipelines)
         self._seen_tasks: set[str] = set()
         self._seen_dead_letters: set[str] = set()
         self._connect_duplicates = 0
@@ -183,8 +155,7 @@ class DemoRun:
                 skipped += refused
                 settle(self._sources, timeout_seconds=self.timeout_seconds, on_batch=self._report_batch)
             self._drain()
-        tasks = [task for task in self.connect.tasks() if task.contact_id not in self._seen_tasks]
-        self._seen_tasks.update(task.contact_id for task in tasks)
+        tasks = self._new_tasks()
         dead_letters = [
             message
             for pipeline in self.pipelines
@@ -205,7 +176,26 @@ class DemoRun:
             skipped=tuple(skipped),
             follow_ups=len(follow_ups),
             lifecycle=tuple(key_steps(publications, self.steps.steps(), self.pipelines[0].mapping)),
+            outcome_events=tuple(self.outcome_log.new_events()),
         )
+
+    def replay(self, rounds: Sequence[RoundResult]) -> ReplayResult | None:
+        """Replay the standard deployment's archive (the bus the samples went to), then drain."""
+        return replay_archive(
+            self.aws,
+            self.pipelines[0],
+            tasks=[task for r in rounds for task in r.new_tasks],
+            publications=[publication for r in rounds for publication in r.publications],
+            outcomes=[outcome for r in rounds for outcome in r.outcomes],
+            drain=self._drain,
+            new_tasks=self._new_tasks,
+            outcome_log=self.outcome_log,
+        )
+
+    def _new_tasks(self) -> list[TaskRecord]:
+        tasks = [task for task in self.connect.tasks() if task.contact_id not in self._seen_tasks]
+        self._seen_tasks.update(task.contact_id for task in tasks)
+        return tasks
 
     @property
     def _sources(self) -> list[SqsEventSource]:
@@ -222,7 +212,7 @@ class DemoRun:
             try:
                 publications.append(self.publisher.publish_one(sample))
             except PUBLISH_ERRORS as error:
-                skipped.append(_skip(sample.origin, f"{type(error).__name__}: {error}", self.progress))
+                skipped.append(skip_sample(sample.origin, f"{type(error).__name__}: {error}", self.progress))
         return publications, skipped
 
     def _report_batch(self, batch: BatchResult) -> None:
@@ -230,32 +220,6 @@ class DemoRun:
         detail = f", invocation failed: {batch.invocation_error}" if batch.invocation_error else ""
         retried = f", {batch.failed} left for retry" if batch.failed else ""
         self.progress(f"  {queue}: batch of {batch.received}, {batch.deleted} done{retried}{detail}")
-
-
-def load_samples(
-    events_dir: Path, progress: Progress = lambda line: None
-) -> tuple[list[SampleMessage], list[SkippedSample]]:
-    """Every Lambda-shaped sample in ``events_dir`` (sorted by name), and the files left out (unreadable,
-    not JSON, a bare payload), each reported to ``progress``. SampleError when no sample is left."""
-    files = sorted(events_dir.glob("*.json"))
-    if not files:
-        raise SampleError(f"no sample events in {events_dir}")
-    samples: list[SampleMessage] = []
-    skipped: list[SkippedSample] = []
-    for path in files:
-        try:
-            samples += sample_messages(path)
-        except SampleError as error:
-            skipped.append(_skip(path.name, str(error).removeprefix(f"{path}: "), progress))
-    if not samples:
-        raise SampleError(f"no usable sample events in {events_dir}: every file was left out")
-    return samples, skipped
-
-
-def _skip(origin: str, reason: str, progress: Progress) -> SkippedSample:
-    skipped = SkippedSample(origin=origin, reason=re.sub(r"\s+", " ", reason).strip())
-    progress(f"skipped sample {skipped.origin}: {skipped.reason}")
-    return skipped
 
 
 def run_demo(
@@ -295,6 +259,8 @@ def run_demo(
             published = [publication.message for publication in first.publications]
             progress("round 2: publishing the same samples again")
             second = run.run_round(published)
+            progress("replaying the archive's window onto the bus rules")
+            replay = run.replay([first, second])
         lifecycle = key_tasks([*first.lifecycle, *second.lifecycle], connect)
         return DemoResult(
             aws_endpoint=aws.endpoint_url,
@@ -305,6 +271,7 @@ def run_demo(
             log_file=log_file,
             skipped=(*skipped, *first.skipped, *second.skipped),
             key_tasks=tuple(lifecycle),
+            replay=replay,
         )
 
 

@@ -1,7 +1,8 @@
 """The demo's report: what each round published, the tasks Connect received, the duplicates the
 function suppressed, what it did about each task key (the lifecycle), the messages it retried, and the
-dead letters with their reasons; at the end, each task key's task with its state and history, as the
-Connect emulator has it.
+dead letters with their reasons; the outcome events each round published and what replaying the
+archive did (``local.demo_replay``); at the end, each task key's task with its state and history, as
+the Connect emulator has it.
 
 Task names are printed: they are the demo's own sample data (in production logs they are never).
 The closing ``Summary`` block has one ``name: number`` per line, for people and for the smoke test.
@@ -16,6 +17,7 @@ from pathlib import Path
 from infra.paths import REPO_ROOT
 from local.demo import DemoResult, RoundResult
 from local.demo_lifecycle import KeyTask, history_rows
+from local.demo_replay import outcome_section, replay_section, replay_summary
 from local.function_output import FunctionOutcome
 from local.pipeline import LocalPipeline
 from local.publish import Route
@@ -31,6 +33,8 @@ def render_report(result: DemoResult) -> str:
     lines += _round_section("Round 1: every sample published once", first)
     lines += _round_section("Round 2: the same samples published again", second)
     lines += _idempotency_verdict(second, result.pipelines)
+    lines += outcome_section([list(r.outcome_events) for r in result.rounds])
+    lines += replay_section(result.replay)
     lines += _key_tasks(result.key_tasks)
     lines += _summary(result)
     return "\n".join(lines) + "\n"
@@ -215,8 +219,15 @@ def _summary(result: DemoResult) -> list[str]:
         f"duplicates suppressed: {duplicates}",
         f"dead letters: {len(first.new_dead_letters) + len(second.new_dead_letters)}",
         *_lifecycle_summary(result),
+        *_outcome_summary(result),
         f"function logs and metrics: {_relative(result.log_file)}",
     ]
+
+
+def _outcome_summary(result: DemoResult) -> list[str]:
+    published = sum(len(r.outcome_events) for r in result.rounds)
+    replayed = len(result.replay.outcome_events) if result.replay else 0
+    return [f"outcome events: {published + replayed}", *replay_summary(result.replay)]
 
 
 def _lifecycle_summary(result: DemoResult) -> list[str]:

@@ -1,12 +1,15 @@
 """The CDK stack's topology, provisioned on embedded AWS from the same configuration and mapping file.
 
 What ``infra/`` deploys, resource by resource: the bus (created only when ``createEventBus``), the bus
-rules with the patterns ``plan_bus_rules(mapping)`` derives (as many as EventBridge's pattern size
-limit requires), each targeting the standard ingest queue (always: no fixed message group anywhere),
+rules with the patterns ``plan_bus_rules(mapping, outcome_source=...)`` derives (as many as
+EventBridge's pattern size limit requires; never the function's own outcome events), each targeting
+the standard ingest queue (always: no fixed message group anywhere),
 the standard ingest queue and its DLQ, with ``fifo`` also the FIFO ingest queue and its FIFO DLQ (for
 producers' own message groups), each ingest queue's redrive policy (its DLQ after the function's
-attempt budget plus the backstop), the queues' sizes, and the ledger table (Powertools schema:
-partition key ``id``, TTL attribute ``expiration``). Names, numbers and the
+attempt budget plus the backstop), the queues' sizes, the ledger table (Powertools schema:
+partition key ``id``, TTL attribute ``expiration``), and with ``archiveDays`` the bus's archive. With
+``outcomeEvents``, what a consumer of the outcome events would add, offline only: a rule on the outcome
+source delivering them to a queue (``local.topology_outcomes``). Names, numbers and the
 ledger schema come from ``infra.stack_values``, which the stack's constructs read too; so does the
 function's timeout, derived from the same configuration and the mapping's rule count.
 """
@@ -18,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.config import TaskCreatorConfig
-from infra.event_pattern import BusRuleError, PatternMapping, plan_bus_rules
+from infra.event_pattern import BusRuleError, PatternMapping, archive_event_pattern, plan_bus_rules
 from infra.stack_values import (
     BUS_DELIVERY_MAX_EVENT_AGE,
     BUS_DELIVERY_RETRY_ATTEMPTS,
@@ -37,6 +40,14 @@ from infra.stack_values import (
 )
 from local.aws import EmbeddedAws
 from local.identifiers import LOCAL_ACCOUNT_ID, LOCAL_REGION
+from local.topology_outcomes import (
+    ArchiveRef,
+    OutcomeRoute,
+    outcome_queue_attributes,
+    outcome_queue_name,
+    provision_archive,
+    provision_outcome_route,
+)
 
 
 @dataclass(frozen=True)
@@ -60,10 +71,11 @@ class IngestLaneRef:
 
 @dataclass(frozen=True)
 class BusRuleRef:
-    """One bus rule: its name and its event pattern."""
+    """One bus rule: its name, its event pattern and its ARN."""
 
     name: str
     event_pattern: dict[str, Any]
+    arn: str = ""
 
 
 @dataclass(frozen=True)
@@ -82,6 +94,13 @@ class Topology:
     function_timeout_seconds: int
     visibility_timeout_seconds: int
     redrive_max_receive_count: int
+    outcomes: OutcomeRoute | None = None  # with outcomeEvents: where they can be read offline
+    archive: ArchiveRef | None = None  # with archiveDays > 0
+
+    @property
+    def bus_rule_arns(self) -> list[str]:
+        """What a replay's Destination.FilterArns names: the bus rules, nothing else on the bus."""
+        return [rule.arn for rule in self.bus_rules]
 
     @property
     def rule_name(self) -> str:
@@ -111,7 +130,7 @@ def provision_topology(
     """Create the stack's resources for ``config``; ``visibility_timeout_seconds`` overrides the stack's
     (tests use 1 s so that a failed record comes back quickly). BusRuleError, as synth refuses it, for a
     mapping whose bus rules cannot be deployed."""
-    plan = plan_bus_rules(mapping)
+    plan = plan_bus_rules(mapping, outcome_source=config.published_outcome_source)
     if plan.problems:
         raise BusRuleError(plan.problems)
     prefix = config.stack_name
@@ -137,11 +156,15 @@ def provision_topology(
     if config.create_event_bus:
         aws.events().create_event_bus(Name=config.event_bus_name)
     bus_rules = tuple(
-        BusRuleRef(name=f"{prefix}-bus-rule" + (f"-{index + 1}" if index else ""), event_pattern=pattern)
+        _create_bus_rule(
+            aws,
+            config,
+            BusRuleRef(name=f"{prefix}-bus-rule" + (f"-{index + 1}" if index else ""), event_pattern=pattern),
+            target=standard.queue,
+            dead_letters=standard.dead_letter_queue,
+        )
         for index, pattern in enumerate(plan.patterns)
     )
-    for rule in bus_rules:
-        _create_bus_rule(aws, config, rule, target=standard.queue, dead_letters=standard.dead_letter_queue)
     return Topology(
         config=config,
         event_bus_name=config.event_bus_name,
@@ -155,7 +178,16 @@ def provision_topology(
         function_timeout_seconds=timeout,
         visibility_timeout_seconds=visibility,
         redrive_max_receive_count=redrive_after,
+        outcomes=_outcome_route(aws, config) if config.outcome_events else None,
+        archive=provision_archive(aws, config, archive_event_pattern(plan))
+        if config.archive_days > 0
+        else None,
     )
+
+
+def _outcome_route(aws: EmbeddedAws, config: TaskCreatorConfig) -> OutcomeRoute:
+    queue = _create_queue(aws, outcome_queue_name(config.stack_name), outcome_queue_attributes())
+    return provision_outcome_route(aws, config, queue_url=queue.url, queue_arn=queue.arn)
 
 
 def _create_lane(
@@ -230,9 +262,9 @@ def _create_bus_rule(
     *,
     target: QueueRef,
     dead_letters: QueueRef,
-) -> None:
+) -> BusRuleRef:
     events = aws.events()
-    events.put_rule(
+    created = events.put_rule(
         Name=rule.name,
         EventBusName=config.event_bus_name,
         EventPattern=json.dumps(rule.event_pattern),
@@ -249,6 +281,7 @@ def _create_bus_rule(
         },
     }
     events.put_targets(Rule=rule.name, EventBusName=config.event_bus_name, Targets=[rule_target])  # type: ignore[list-item]
+    return BusRuleRef(name=rule.name, event_pattern=rule.event_pattern, arn=created["RuleArn"])
 
 
 def _create_ledger_table(aws: EmbeddedAws, name: str) -> str:

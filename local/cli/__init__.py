@@ -1,4 +1,4 @@
-"""``python -m local <command>``: render, validate, test, invoke, redrive, emulator, demo.
+"""``python -m local <command>``: render, validate, test, invoke, redrive, replay, outcomes, emulator, demo.
 
 Every failure ends as one line on stderr (``error: ...``) and an exit code (1: the command found a
 problem, 2: it could not run as asked); set ``TASK_CREATOR_DEBUG=1`` to see the traceback of an

@@ -76,7 +76,7 @@ def _invoke_locally(
 ) -> int:
     from local.aws import EmbeddedAws  # noqa: PLC0415 - the heavy runtime only for this command
     from local.connect_emulator import ConnectEmulator, EmulatorConfig  # noqa: PLC0415
-    from local.demo import local_configs  # noqa: PLC0415
+    from local.demo_setup import local_configs  # noqa: PLC0415
     from local.function_output import captured_function_output  # noqa: PLC0415
     from local.pipeline import LocalPipeline  # noqa: PLC0415
     from local.redrive import inspect_queue  # noqa: PLC0415

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from local.cli import authoring, invoke, mapping_tests, operations
+from local.cli import authoring, invoke, mapping_tests, operations, recovery
 from local.cli.errors import Command
 
 DESCRIPTION = """\
@@ -22,6 +22,8 @@ examples:
   python -m local invoke events/sqs-raw-payloads.json             run the real handler locally
   python -m local emulator --port 4599                            Amazon Connect, on loopback
   python -m local redrive --dlq URL --to URL                      move dead letters back after a fix
+  python -m local replay --from 2026-11-23T14:00Z --to 15m        re-run a window of archived events
+  python -m local outcomes --queue URL                            what the function did, event by event
   python -m local demo                                            the whole pipeline offline (make demo)
 
 exit codes: 0 done; 1 the command ran and found a problem; 2 it could not run as asked.
@@ -76,6 +78,27 @@ within your StartTaskContact quota. A queue is never redriven into itself. Uses 
 configuration of your environment (AWS_ENDPOINT_URL_SQS for a local endpoint).
 """
 
+REPLAY_HELP = """\
+Replay a window of events from the bus's EventBridge archive (StartReplay) and follow it until it
+ends (DescribeReplay), printing its progress. TIME is ISO-8601 (2026-11-23T14:05:00Z; without an
+offset, UTC), that long ago (15m, 2h, 1d; units s, m, h, d, w) or now; EventBridge replays the
+events whose time is from --from up to --to, in one-minute slices. The archive is --archive, else the
+only one on --bus. The events go only to the Task Creator bus rules (Destination.FilterArns): the
+--rule-arn given, else the rules on the archive's bus that carry the stack's description; other
+consumers of the bus get nothing. Nothing is created twice: a replayed event keeps its identity and
+the ledger remembers it (docs/operations.md, "Recover a window of events"). Uses the AWS configuration
+of your environment (AWS_ENDPOINT_URL_EVENTBRIDGE for a local endpoint). Exit 0 when the replay
+COMPLETED, 1 when it FAILED or was CANCELLED.
+"""
+
+OUTCOMES_HELP = """\
+List the function's outcome events (Task Created, Task Duplicate Skipped, Task Dead-Lettered, ...)
+from a queue subscribed to them, one line each: detail-type, rule, the upstream eventId, and the
+ContactId or the ErrorType; then a count per detail-type. Messages are left in the queue. Offline the
+runtime subscribes <stack>-outcomes to them; on AWS subscribe a queue of your own (docs/operations.md).
+Uses the AWS configuration of your environment (AWS_ENDPOINT_URL_SQS for a local endpoint).
+"""
+
 EMULATOR_HELP = """\
 Serve the Amazon Connect emulator (StartTaskContact, validated against botocore's model and
 Connect's documented rules) until Ctrl-C. Point boto3 at it with
@@ -88,7 +111,9 @@ The whole pipeline offline, as `make demo` runs it: provisions the stack's topol
 ingest queue, DLQ, ledger; a standard and a FIFO deployment) on embedded AWS, publishes every sample
 in events/ the way it would arrive (PutEvents, SendMessage), drains it through the real handler
 with a Lambda-like SQS event source, and reports the tasks created, the duplicates suppressed and
-the dead letters; then publishes the same samples again to show what idempotency does.
+the dead letters; then publishes the same samples again to show what idempotency does, shows the
+outcome events the function published, and replays the archive's window to show that a replay
+creates no task.
 """
 
 
@@ -124,6 +149,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     operations.add_redrive_arguments(
         command("redrive", operations.redrive_command, "move DLQ messages back to a queue", REDRIVE_HELP)
+    )
+    recovery.add_replay_arguments(
+        command("replay", recovery.replay_command, "replay a window of archived events", REPLAY_HELP)
+    )
+    recovery.add_outcomes_arguments(
+        command("outcomes", recovery.outcomes_command, "list the function's outcome events", OUTCOMES_HELP)
     )
     operations.add_emulator_arguments(
         command("emulator", operations.emulator_command, "serve the Amazon Connect emulator", EMULATOR_HELP)

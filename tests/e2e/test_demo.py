@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from infra.stack_values import function_timeout_seconds
-from local.demo import local_configs
+from local.demo_setup import local_configs
 from task_creator.mapping.rules import load_mapping
 from tests.support import REPO_ROOT, SHIPPED_MAPPING_FILE
 
@@ -211,4 +211,31 @@ def test_follow_ups_published_again_are_skipped(demo: DemoRun) -> None:
     rows = demo.lifecycle_rows("Round 2")
 
     assert rows
-    assert {row[4].split(":")[0] for row in rows if row[3] != "create"} == {"skipped"}
+    # Nothing is applied again: the same event (its identity is in the ledger), or older than the task.
+    assert {row[4].split(":")[0] for row in rows if row[3] != "create"} <= {"skipped", "duplicate"}
+
+
+def test_the_outcome_events_of_each_round_are_shown_as_a_subscriber_received_them(demo: DemoRun) -> None:
+    section = demo.report[demo.report.index("\nOutcome events: ") : demo.report.index("\nReplay: ")]
+
+    round_one = re.search(r"^  round 1: (\d+) \((.*)\)$", section, flags=re.MULTILINE)
+    assert round_one is not None
+    assert "Task Created: " in round_one.group(2)
+    assert "Task Dead-Lettered: 2" in round_one.group(2)  # the two poison messages
+    assert "Task Created: " not in section.split("  round 2: ", 1)[1].splitlines()[0]  # nothing new
+    assert int(demo.summary()["outcome events"]) > int(round_one.group(1))
+
+
+def test_replaying_the_archive_creates_no_task_and_reports_every_task_as_a_duplicate(demo: DemoRun) -> None:
+    section = demo.report[demo.report.index("\nReplay: ") : demo.report.index("\nTask keys at the end")]
+
+    assert re.search(
+        r"^Replay demo-replay-\d{6} onto bus 'default', rules TaskCreator-bus-rule only: COMPLETED$",
+        section,
+        flags=re.MULTILINE,
+    )
+    assert "\nTasks created: 0\n" in section
+    assert demo.summary()["tasks created by the replay"] == "0"
+    reported, total = demo.summary()["replayed tasks reported duplicate"].split(" of ")
+    assert reported == total != "0"
+    assert "The replay created no new task" in section
