@@ -34,10 +34,11 @@ RAW_DEFAULT_DETAIL_TYPE = ""
 # it, so a raw payload keeps its identity (and its ClientTokens) across the round trip.
 EVENT_ID_ATTRIBUTE = "EventId"
 ENVELOPE_KEYS = frozenset({"source", "detail-type", "detail"})
-# What EventBridge's replay of an archived event changes: a new ``id``, and ``replay-name`` added. The
-# default event identity (``CanonicalEvent.identity``) is everything else, hashed.
+# What EventBridge's replay of an archived event changes: a new ``id``, and ``replay-name`` added (moto
+# also adds ``account``, missing from its live deliveries, and its own ``ingestion-time``). The default
+# event identity (``CanonicalEvent.identity``) is the envelope's content, hashed: these fields only.
 REPLAY_NAME_KEY = "replay-name"
-REPLAY_CHANGED_KEYS = frozenset({"id", REPLAY_NAME_KEY})
+FINGERPRINT_KEYS = ("version", "source", "detail-type", "time", "region", "resources", "detail")
 FINGERPRINT_VERSION = "eb1"
 # Nesting (objects and arrays) allowed in a body, an SNS Message or a direct invocation: far beyond any
 # business event, and well inside what matching and rendering can walk without exhausting the stack.
@@ -208,9 +209,9 @@ def _event_from_envelope(
 
 
 def envelope_fingerprint(envelope: Mapping[str, Any]) -> str:
-    """The identity of an EventBridge event that survives a replay: a hash of the envelope without the
-    fields a replay changes (``id``, ``replay-name``). Version-prefixed, like the ClientToken."""
-    kept = {key: value for key, value in envelope.items() if key not in REPLAY_CHANGED_KEYS}
+    """The identity of an EventBridge event that survives a replay: a hash of its content (the
+    ``FINGERPRINT_KEYS``), not of the fields a replay changes. Version-prefixed, like the ClientToken."""
+    kept = {key: envelope[key] for key in FINGERPRINT_KEYS if key in envelope}
     canonical = json.dumps(kept, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     digest = hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
     return f"{FINGERPRINT_VERSION}:{digest}"

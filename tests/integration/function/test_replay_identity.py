@@ -13,6 +13,7 @@ import boto3
 import pytest
 
 from task_creator.handler import lambda_handler
+from task_creator.mapping.rules import parse_mapping
 from tests.integration.function.conftest import (
     FunctionUnderTest,
     LambdaContext,
@@ -55,7 +56,25 @@ def test_replaying_the_window_creates_no_new_task_and_reports_each_as_a_duplicat
 ) -> None:
     inbox = OutcomeInbox(function)
     events, archive_arn, queue_arn = bus_to_ingest_queue(function)
-    deps = function.build(**outcome_settings())
+    # One rule with an eventId, one without: the default identity must survive the replay too.
+    mapping = parse_mapping(
+        {
+            "rules": [
+                {
+                    "name": "order-delayed",
+                    "match": {"source": ["acme.orders"]},
+                    "eventId": "{{ detail.orderId }}",
+                    "task": {"Name": "Order {{ detail.orderId }} is delayed"},
+                },
+                {
+                    "name": "payment-failed",
+                    "match": {"source": ["acme.payments"]},
+                    "task": {"Name": "Payment"},
+                },
+            ]
+        }
+    )
+    deps = function.build(mapping=mapping, **outcome_settings())
     started = datetime.now(UTC) - timedelta(minutes=1)
     for name in ("eventbridge-order-delayed.json", "eventbridge-payment-failed.json"):
         live = sample(name)
