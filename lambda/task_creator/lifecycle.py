@@ -8,7 +8,9 @@ The end state is the one in-order delivery gives, or the DLQ with a reason, neve
   ledger, so a create whose answer was lost does not make a second one) and stops it at once;
 - an update or reschedule older than the last event applied (by the event's ``time``), or the same
   event again, is skipped, logged and counted (``StaleEventsSkipped``);
-- anything for a completed task is skipped, logged and counted (``CompletedTaskEventsSkipped``).
+- anything for a completed task is skipped, logged and counted (``CompletedTaskEventsSkipped``);
+- an update or reschedule for a task whose StopContact was sent but not confirmed (its answer lost) waits
+  (``TaskKeyBusy``, retried) until the complete's retry settles it: nothing reaches a stopped task.
 
 One event at a time per key: the work on a key (a create and its registration, a follow-up's Connect
 calls) is done under the key's lease in the registry; an event that finds it taken is retried
@@ -27,7 +29,7 @@ from enum import Enum
 from typing import Any, Protocol
 
 from task_creator.adapters.task_registry import EventStamp, RegisteredTask, TaskRegistry
-from task_creator.errors import MappingError, NoTaskForKey, TaskCreatorError, TaskKeyBusy
+from task_creator.errors import MappingError, NoTaskForKey, PermanentFailure, TaskCreatorError, TaskKeyBusy
 from task_creator.mapping.planning import PlannedTask
 from task_creator.mapping.schedule import schedule_request
 from task_creator.mapping.task_fields import UPDATE_CONTACT_FIELDS
@@ -136,6 +138,8 @@ class TaskLifecycle:
             raise NoTaskForKey(f"no task is registered for this key yet (key hash {key_hash[:12]})")
         if record.completed:
             return FollowUp(Applied.COMPLETED_SKIPPED, record.contact_id, key_hash)
+        if record.state == "stopping":
+            raise TaskKeyBusy("the task is being completed: its StopContact's outcome is not known yet")
         assert record.contact_id is not None
         if not self.registry.claim_event(key, stamp):
             again = record.last_event_id == stamp.event_id and record.last_event_time == stamp.time
@@ -163,7 +167,14 @@ class TaskLifecycle:
             self.registry.mark_completed(key, stamp)
             return FollowUp(Applied.COMPLETION_RECORDED, None, key_hash)
         reason = (task.request.get("DisconnectReason") or {}).get("Code")
-        self.connect.stop_task(self.instance_id, record.contact_id, disconnect_reason=reason)
+        # Until the stop is known to have happened (or not), no update may reach the task: its answer
+        # can be lost after the task stopped, and the complete's retry settles it.
+        self.registry.mark_stopping(key)
+        try:
+            self.connect.stop_task(self.instance_id, record.contact_id, disconnect_reason=reason)
+        except PermanentFailure:
+            self.registry.reopen(key)
+            raise
         self.registry.mark_completed(key, stamp)
         return FollowUp(Applied.COMPLETED, record.contact_id, key_hash)
 

@@ -32,7 +32,9 @@ from task_creator.errors import LedgerUnavailable
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-TaskState = Literal["open", "completed"]
+# "stopping": a complete's StopContact was sent and its outcome is not known yet (its answer may have been
+# lost after the task stopped); no update may reach the task until the complete is retried and settles.
+TaskState = Literal["open", "stopping", "completed"]
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 
 
@@ -205,6 +207,29 @@ class TaskRegistry:
         except _ConditionFailed:
             return
 
+    def mark_stopping(self, task_key: str) -> None:
+        """The open task's StopContact is about to be sent: from now on, until ``mark_completed`` (or
+        ``reopen``), follow-ups must wait."""
+        self._set_state(task_key, "stopping", only_from="open")
+
+    def reopen(self, task_key: str) -> None:
+        """The StopContact was refused for good: the task stays open."""
+        self._set_state(task_key, "open", only_from="stopping")
+
+    def _set_state(self, task_key: str, state: TaskState, *, only_from: TaskState) -> None:
+        try:
+            self._call(
+                "update_item",
+                TableName=self._table,
+                Key=self._key(task_key),
+                UpdateExpression="SET #state = :state",
+                ConditionExpression="#state = :from",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues={":state": {"S": state}, ":from": {"S": only_from}},
+            )
+        except _ConditionFailed:
+            return  # already past that state: nothing to change
+
     def mark_completed(self, task_key: str, stamp: EventStamp) -> None:
         """The key's task is completed (recorded even before the task exists: its create then stops it)."""
         self._call(
@@ -253,7 +278,10 @@ def _task(item: dict[str, Any]) -> RegisteredTask:
         value = item.get(name, {}).get("S")
         return str(value) if value is not None else None
 
-    state: TaskState = "completed" if text("state") == "completed" else "open"
+    recorded = text("state")
+    state: TaskState = (
+        "completed" if recorded == "completed" else "stopping" if recorded == "stopping" else "open"
+    )
     return RegisteredTask(
         contact_id=text("contact_id"),
         rule=text("rule"),

@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext as PowertoolsLa
 from moto import mock_aws
 
 from task_creator.dependencies import AwsClients, Dependencies, build_dependencies
-from task_creator.errors import TaskCreatorError
+from task_creator.errors import ConnectUnavailable, TaskCreatorError
 from task_creator.mapping.rules import TaskMapping
 from task_creator.observability import logger
 from task_creator.settings import Settings
@@ -86,8 +86,13 @@ class RecordingConnect:
     def reschedule_task(self, instance_id: str, contact_id: str, scheduled_time: datetime) -> None:
         self._lifecycle("UpdateContactSchedule", contact_id, scheduled_time)
 
+    lost_stop_answers: int = 0  # StopContact calls that take effect and then fail as a lost answer would
+
     def stop_task(self, instance_id: str, contact_id: str, *, disconnect_reason: str | None = None) -> str:
         self._lifecycle("StopContact", contact_id, disconnect_reason)
+        if self.lost_stop_answers:
+            self.lost_stop_answers -= 1
+            raise ConnectUnavailable("InternalServiceException", "the answer was lost")
         return "stopped"
 
     def _lifecycle(self, operation: str, contact_id: str, sent: Any) -> None:

@@ -167,3 +167,28 @@ def test_an_update_whose_task_never_comes_is_dead_lettered_as_no_task_for_key(
 def test_lifecycle_rules_without_the_ledger_table_refuse_to_start(function: FunctionUnderTest):
     with pytest.raises(SettingsError, match="IDEMPOTENCY_TABLE"):
         function.build(mapping=lifecycle_mapping(), idempotency=False)
+
+
+def test_no_update_reaches_a_task_whose_stop_answer_was_lost_until_the_complete_settles_it(
+    function: FunctionUnderTest, context: LambdaContext
+):
+    dependencies = function.build(mapping=lifecycle_mapping(), max_receive_count=MAX_RECEIVES)
+
+    def once(body: str) -> dict[str, Any]:
+        event = receive_batch(function, [body])
+        response = lambda_handler(event, context, dependencies=dependencies)
+        for record in event["Records"]:
+            function.sqs.delete_message(QueueUrl=function.ingest_url, ReceiptHandle=record["receiptHandle"])
+        return response
+
+    once(CREATE)
+    function.connect.lost_stop_answers = 1  # the task stops; the function is told it failed
+    assert once(COMPLETE)["batchItemFailures"]
+    assert once(UPDATE)["batchItemFailures"]  # waits: the stop's outcome is not known yet
+    assert once(COMPLETE) == {"batchItemFailures": []}
+    assert once(UPDATE) == {"batchItemFailures": []}  # now skipped: the task is completed
+
+    assert calls(function, "UpdateContact") == []
+    assert calls(function, "UpdateContactAttributes") == []
+    assert function.dead_letters() == []
+
