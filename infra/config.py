@@ -23,6 +23,9 @@ ContextGetter = Callable[[str], Any]
 DEFAULT_STACK_NAME = "TaskCreator"
 DEFAULT_MAPPING_FILE = "lambda/mapping.json"
 DEFAULT_BUS_NAME = "default"
+# Amazon Connect's documented default quota for StartTaskContact (and most of its APIs): 2 requests per
+# second (burst 5) per account and Region. A stack may use this much unless told its share.
+DEFAULT_CONNECT_REQUESTS_PER_SECOND = 2.0
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _RESOURCE_ID = re.compile(r"^[A-Za-z0-9_-]{1,500}$")
@@ -64,7 +67,8 @@ class TaskCreatorConfig:
     max_batching_window_seconds: int = 0
     max_concurrency: int = 2
     max_parallel_calls: int = 5
-    connect_calls_per_second: float | None = None
+    connect_requests_per_second: float = DEFAULT_CONNECT_REQUESTS_PER_SECOND  # the stack's share of the quota
+    connect_calls_per_second: float | None = None  # an explicit per-container rate (overrides the share)
     max_receive_count: int = 5  # the function's attempt budget (MAX_RECEIVE_COUNT)
     idempotency: bool = True
     alarm_email: str | None = None
@@ -105,6 +109,8 @@ class TaskCreatorConfig:
             max_batching_window_seconds=window,
             max_concurrency=reader.integer("maxConcurrency", 2, 2, 1000),
             max_parallel_calls=reader.integer("maxParallelCalls", 5, 1, 50),
+            connect_requests_per_second=reader.optional_number("connectRequestsPerSecond")
+            or DEFAULT_CONNECT_REQUESTS_PER_SECOND,
             connect_calls_per_second=reader.optional_number("connectCallsPerSecond"),
             max_receive_count=reader.integer("maxReceiveCount", 5, 1, MAX_ATTEMPT_BUDGET),
             idempotency=reader.boolean("idempotency", True),
@@ -136,6 +142,20 @@ class TaskCreatorConfig:
         if reader.problems:
             raise DeploymentConfigError(reader.problems)
         return config
+
+    @property
+    def containers(self) -> int:
+        """How many function containers can run at once: ``maxConcurrency`` per event source (the
+        standard ingest queue, and the FIFO one with ``fifo``)."""
+        return self.max_concurrency * (2 if self.fifo else 1)
+
+    @property
+    def container_calls_per_second(self) -> float:
+        """Each container's share of ``connectRequestsPerSecond`` (CONNECT_CALLS_PER_SECOND), unless
+        ``connectCallsPerSecond`` sets it explicitly."""
+        if self.connect_calls_per_second is not None:
+            return self.connect_calls_per_second
+        return self.connect_requests_per_second / self.containers
 
     @property
     def uses_default_bus(self) -> bool:

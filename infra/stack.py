@@ -59,7 +59,9 @@ class TaskCreatorStack(Stack):
         self.connect_grant = _connect_grant(config, mapping)
         self.lifecycle_grants = lifecycle_grants(config.connect_instance_id, mapping.rules)
         self.bus_rule_plan = _bus_rule_plan(config, mapping)
-        self.function_timeout_seconds = function_timeout_seconds(config, rule_count=len(mapping.rules))
+        self.function_timeout_seconds = function_timeout_seconds(
+            config, rule_count=len(mapping.rules), lifecycle=mapping.has_lifecycle_rules
+        )
         self.queues = IngestQueues(
             self,
             "Ingest",

@@ -74,19 +74,22 @@ def idempotency_expiry(config: TaskCreatorConfig) -> timedelta:
     return max(DLQ_RETENTION, timedelta(days=config.archive_days)) + REPLAY_MARGIN
 
 
-def function_timeout_seconds(config: TaskCreatorConfig, *, rule_count: int) -> int:
+def function_timeout_seconds(config: TaskCreatorConfig, *, rule_count: int, lifecycle: bool = True) -> int:
     """The function's timeout: a full batch, every rule of the mapping firing for every record (the
-    upper bound of fan-out), at the configured parallelism and rate, fits in front of the function's
-    deadline margin (``task_creator.time_budget``).
+    upper bound of fan-out), fits in front of the function's deadline margin (``task_creator.time_budget``;
+    ``lifecycle``: the mapping has rules with a task key, whose work takes more calls).
 
-    A FIFO batch runs one record after another, so with ``fifo`` the timeout also covers a full batch
-    run sequentially; the larger of the two is the function's (one function serves both queues)."""
+    A standard batch never waits long for Connect call slots (past ``MAX_SLOT_WAIT_SECONDS`` a record is
+    deferred), so its timeout does not grow as the rate shrinks. A FIFO batch runs one record after
+    another, each waiting for its slot at the container's rate, so with ``fifo`` the timeout also covers
+    that; the larger of the two is the function's (one function serves both queues)."""
     timeouts = [
         time_budget.function_timeout_seconds(
             batch_size=config.batch_size,
             tasks_per_event=rule_count,
             max_parallel_calls=config.max_parallel_calls,
-            calls_per_second=config.connect_calls_per_second,
+            calls_per_second=config.container_calls_per_second,
+            lifecycle=lifecycle,
         )
     ]
     if config.fifo:
@@ -95,7 +98,9 @@ def function_timeout_seconds(config: TaskCreatorConfig, *, rule_count: int) -> i
                 batch_size=config.batch_size,
                 tasks_per_event=rule_count,
                 max_parallel_calls=1,
-                calls_per_second=None,
+                calls_per_second=config.container_calls_per_second,
+                sequential=True,
+                lifecycle=lifecycle,
             )
         )
     return max(timeouts)
@@ -187,6 +192,5 @@ def function_environment(
     if config.outcome_events:
         environment["OUTCOME_EVENT_BUS"] = config.outcome_event_bus_name
         environment["OUTCOME_SOURCE"] = config.outcome_source
-    if config.connect_calls_per_second is not None:
-        environment["CONNECT_CALLS_PER_SECOND"] = f"{config.connect_calls_per_second:g}"
+    environment["CONNECT_CALLS_PER_SECOND"] = f"{config.container_calls_per_second:.6g}"
     return environment

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.config import TaskCreatorConfig
-from infra.event_pattern import BusRuleError, PatternMapping, archive_event_pattern, plan_bus_rules
+from infra.event_pattern import BusRuleError, archive_event_pattern, plan_bus_rules
 from infra.stack_values import (
     BUS_DELIVERY_MAX_EVENT_AGE,
     BUS_DELIVERY_RETRY_ATTEMPTS,
@@ -48,6 +48,7 @@ from local.topology_outcomes import (
     provision_archive,
     provision_outcome_route,
 )
+from task_creator.mapping.rules import TaskMapping
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ class Topology:
 def provision_topology(
     aws: EmbeddedAws,
     config: TaskCreatorConfig,
-    mapping: PatternMapping,
+    mapping: TaskMapping,
     *,
     visibility_timeout_seconds: int | None = None,
 ) -> Topology:
@@ -135,7 +136,9 @@ def provision_topology(
         raise BusRuleError(plan.problems)
     prefix = config.stack_name
     names = QueueNames.for_stack(prefix, fifo=config.fifo)
-    timeout = function_timeout_seconds(config, rule_count=len(mapping.rules))
+    timeout = function_timeout_seconds(
+        config, rule_count=len(mapping.rules), lifecycle=mapping.has_lifecycle_rules
+    )
     visibility = visibility_timeout_seconds or ingest_visibility_timeout_seconds(
         timeout, config.max_batching_window_seconds
     )

@@ -32,7 +32,9 @@ from task_creator.errors import OutcomePublishFailed, TaskCreatorError, Unexpect
 from task_creator.mapping.envelope import event_from_sqs_record
 from task_creator.observability import log_unexpected
 from task_creator.outcome_publisher import PendingOutcomes
-from task_creator.records import Delivery, EventReport
+from task_creator.records import DELIVERY_ID_ATTRIBUTE, PRIOR_ATTEMPTS_ATTRIBUTE, Delivery, EventReport
+
+NOT_FINISHED = OutcomePublishFailed("the record's outcome events or its deferral were not accepted")
 
 
 class SqsBatchRunner:
@@ -51,7 +53,7 @@ class SqsBatchRunner:
             response = process_partial_response(
                 event=event, record_handler=process_record, processor=fifo_processor, context=context
             )
-            return self._publish_outcomes(response, settled)
+            return self._finish(response, settled)
 
         loop_executor = self.executor
 
@@ -62,30 +64,29 @@ class SqsBatchRunner:
         response = async_process_partial_response(
             event=event, record_handler=process_record_async, processor=processor, context=context
         )
-        return self._publish_outcomes(response, settled)
+        return self._finish(response, settled)
 
-    def _publish_outcomes(
+    def _finish(
         self, response: PartialItemFailureResponse, settled: list[tuple[Delivery, EventReport]]
     ) -> PartialItemFailureResponse:
-        """Publish the done records' outcome events; report the records whose events were not accepted
-        as failed (and push their retry back), so they announce them on their next attempt."""
+        """After the batch: send the deferred records back to their queues, and publish the done records'
+        outcome events. A record that could not be sent back, or whose events were not accepted, is
+        reported failed (its retry pushed back), so nothing is lost."""
+        deferred = [(delivery, report) for delivery, report in settled if report.deferred_seconds is not None]
+        retry = self.creator.send_back(deferred) if deferred else []
         publisher = self.creator.outcomes
         pending = [(delivery, report) for delivery, report in settled if report.outcomes]
-        if publisher is None or not pending:
-            return response
-        failed = publisher.publish(
-            [PendingOutcomes(report.event_id, report.outcomes) for _, report in pending]
-        )
-        if not failed:
+        if publisher is not None and pending:
+            failed = publisher.publish([PendingOutcomes(r.event_id, r.outcomes) for _, r in pending])
+            retry += [pending[index][0] for index in failed]
+        if not retry:
             return response
         failures = list(response.get("batchItemFailures", []))
         reported = {failure["itemIdentifier"] for failure in failures}
-        for index in failed:
-            delivery = pending[index][0]
-            self.creator.retry_later(
-                delivery, OutcomePublishFailed("EventBridge did not accept its outcome events")
-            )
+        for delivery in retry:
+            self.creator.retry_later(delivery, NOT_FINISHED)
             if delivery.message_id not in reported:
+                reported.add(delivery.message_id)
                 failures.append({"itemIdentifier": delivery.message_id})
         return {"batchItemFailures": failures}
 
@@ -115,12 +116,28 @@ def sqs_delivery(record: dict[str, Any]) -> Delivery:
         receive_count = int(attributes.get("ApproximateReceiveCount", 1))
     except (TypeError, ValueError):
         receive_count = 1
+    message_attributes = record.get("messageAttributes") or {}
     return Delivery(
         body=str(record.get("body", "")),
         message_id=str(record.get("messageId", "")),
         source_arn=str(record.get("eventSourceARN", "")),
-        message_attributes=record.get("messageAttributes") or {},
+        message_attributes=message_attributes,
         receipt_handle=record.get("receiptHandle"),
         receive_count=receive_count,
         message_group_id=attributes.get("MessageGroupId"),
+        prior_attempts=_whole_number(_string_attribute(message_attributes, PRIOR_ATTEMPTS_ATTRIBUTE)),
+        original_id=_string_attribute(message_attributes, DELIVERY_ID_ATTRIBUTE),
     )
+
+
+def _string_attribute(attributes: Any, name: str) -> str | None:
+    value = attributes.get(name) if isinstance(attributes, dict) else None
+    text = value.get("stringValue") if isinstance(value, dict) else None
+    return text if isinstance(text, str) and text else None
+
+
+def _whole_number(text: str | None) -> int:
+    try:
+        return max(0, int(text or 0))
+    except ValueError:
+        return 0

@@ -9,30 +9,33 @@ later in the invocation cannot bring it back for a second dead letter.
 
 from __future__ import annotations
 
+import math
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import NoReturn
 
 from task_creator.adapters.dead_letter_attributes import DeadLetterReason
 from task_creator.adapters.dead_letters import DeadLetter, DeadLetterQueue
-from task_creator.adapters.ingest_queue import IngestQueue
+from task_creator.adapters.ingest_queue import IngestQueue, MessageAgain
 from task_creator.adapters.ledger import TaskLedger
 from task_creator.backoff import RetryBackoff
 from task_creator.decision import RETRIES_EXHAUSTED, Action, Attempt, Decision, decide
 from task_creator.errors import (
+    ConnectThrottled,
     DeadLetterUnavailable,
     InvocationDeadline,
     MalformedEvent,
     OutcomePublishFailed,
     PermanentFailure,
+    RateDeferred,
     TaskCreatorError,
     TransientFailure,
     UnexpectedError,
 )
 from task_creator.lifecycle import TaskLifecycle
-from task_creator.mapping.envelope import CanonicalEvent
+from task_creator.mapping.envelope import EVENT_ID_ATTRIBUTE, CanonicalEvent
 from task_creator.mapping.planning import (
     EventPlan,
     PlanningContext,
@@ -45,8 +48,18 @@ from task_creator.observability import Metric, Outcome, TaskMetrics, log_failure
 from task_creator.outcome_events import EventRef, OutcomeEvent, dead_letter_outcome, task_outcome
 from task_creator.outcome_publisher import OutcomePublisher, PendingOutcomes
 from task_creator.rate_limit import TokenBucket
-from task_creator.records import CreatedTask, Delivery, EventReport, PlanningSettings, TaskStarter
+from task_creator.records import (
+    DELIVERY_ID_ATTRIBUTE,
+    PRIOR_ATTEMPTS_ATTRIBUTE,
+    CreatedTask,
+    Delivery,
+    EventReport,
+    PlanningSettings,
+    TaskStarter,
+)
 from task_creator.rule_runner import RuleRunner
+
+MIN_DEFERRAL_SECONDS = 1.0
 
 
 class TaskCreator:
@@ -98,7 +111,7 @@ class TaskCreator:
         publish (``EventReport.outcomes``); a dead-lettered record's are published before its dead letter
         is written, since its source message is deleted right after."""
         attempt = Attempt(
-            receive_count=delivery.receive_count,
+            receive_count=delivery.attempt_number,
             max_receive_count=self.max_receive_count if delivery.receipt_handle else None,
         )
         unread = EventRef(delivery.message_id)
@@ -121,7 +134,7 @@ class TaskCreator:
                 return EventReport(event_id=event.id, ignored=True)
             unmatched = [RuleFailure("", unmatched_error(event))]
             return self._settle(delivery, ref, attempt, permanent=unmatched)
-        created, permanent, transient = self._start_all(plan, event, deadline, delivery.message_id)
+        created, permanent, transient = self._start_all(plan, event, deadline, delivery)
         return self._settle(
             delivery,
             ref,
@@ -140,8 +153,9 @@ class TaskCreator:
     # --- creating tasks ---------------------------------------------------------------------------
 
     def _start_all(
-        self, plan: EventPlan, event: CanonicalEvent, deadline: float, delivery_id: str
+        self, plan: EventPlan, event: CanonicalEvent, deadline: float, delivery: Delivery
     ) -> tuple[list[CreatedTask], list[RuleFailure], list[RuleFailure]]:
+        may_defer = delivery.deferrable and self.ingest_queue is not None
         created: list[CreatedTask] = []
         permanent: list[RuleFailure] = []
         transient: list[RuleFailure] = []
@@ -150,7 +164,10 @@ class TaskCreator:
                 if time.monotonic() > deadline:
                     # Too close to the invocation's timeout: a call cut off by it would fail the whole batch.
                     raise InvocationDeadline("no time left in this invocation to start the task")
-                created.append(self.rules.run(task, event, deadline, delivery_id=delivery_id))
+                done = self.rules.run(
+                    task, event, deadline, delivery_id=delivery.delivery_id, may_defer=may_defer
+                )
+                created.append(done)
             except PermanentFailure as error:
                 error.rule = task.rule
                 permanent.append(RuleFailure(rule=task.rule, error=error))
@@ -182,6 +199,10 @@ class TaskCreator:
         outcomes = tuple(task_outcome(ref, task) for task in tasks) if self.outcomes else ()
         if decision.action is Action.DONE:
             return EventReport(event_id=event_id, tasks=tasks, outcomes=outcomes)
+        if decision.deferred and delivery.deferrable and self.ingest_queue is not None:
+            backoff = self.backoff.delay_seconds(delivery.attempt_number, self.rng)
+            delay = _deferral(decision, throttled_default=backoff)
+            return EventReport(event_id=event_id, tasks=tasks, deferred_seconds=delay)
         if decision.action is Action.RETRY:
             self._retry_later(delivery, decision.reasons[0].error)
         if self.outcomes is not None:
@@ -211,6 +232,9 @@ class TaskCreator:
             self.metrics.count(Metric.PERMANENT_FAILURES, failure.rule or None)
             log_failure(event_id, failure.rule, outcome, failure.error, failure="permanent")
         for failure in transient:
+            if isinstance(failure.error, RateDeferred):  # waiting for a slot is not a failure
+                self.metrics.count(Metric.RATE_DEFERRALS, failure.rule or None)
+                continue
             self.metrics.count(Metric.TRANSIENT_FAILURES, failure.rule or None)
             log_failure(event_id, failure.rule, outcome, failure.error, failure="transient")
         if decision.error_type == RETRIES_EXHAUSTED:
@@ -278,10 +302,50 @@ class TaskCreator:
         self._delay(delivery)
         raise error
 
+    def send_back(self, deferred: Sequence[tuple[Delivery, EventReport]]) -> list[Delivery]:
+        """Send each deferred record to its queue again as a new message, delayed: the deferral costs no
+        receive (its attempts so far and its first message's id travel in message attributes); the
+        deliveries that could not be sent back (the caller retries them the ordinary way)."""
+        if self.ingest_queue is None:
+            return [delivery for delivery, _ in deferred]
+        by_queue: dict[str, list[tuple[Delivery, MessageAgain]]] = {}
+        for delivery, report in deferred:
+            again = MessageAgain(
+                message_id=delivery.message_id,
+                body=delivery.body,
+                attributes=delivery.message_attributes,
+                extra_attributes={
+                    PRIOR_ATTEMPTS_ATTRIBUTE: str(delivery.attempt_number - 1),
+                    DELIVERY_ID_ATTRIBUTE: delivery.delivery_id,
+                    EVENT_ID_ATTRIBUTE: report.event_id,
+                },
+                delay_seconds=math.ceil(report.deferred_seconds or 0),
+            )
+            by_queue.setdefault(delivery.source_arn, []).append((delivery, again))
+        not_sent: list[Delivery] = []
+        for source_arn, items in by_queue.items():
+            failed = self.ingest_queue.send_again(source_arn, [again for _, again in items])
+            not_sent += [delivery for delivery, again in items if again.message_id in failed]
+        return not_sent
+
     def _delay(self, delivery: Delivery) -> None:
         if self.ingest_queue is not None and delivery.receipt_handle:
-            delay = self.backoff.delay_seconds(delivery.receive_count, self.rng)
+            delay = self.backoff.delay_seconds(delivery.attempt_number, self.rng)
             self.ingest_queue.delay_retry(delivery.source_arn, delivery.receipt_handle, delay)
+
+
+def _deferral(decision: Decision, *, throttled_default: float) -> float:
+    """How long a deferred record waits: until the slot its rules were promised (the latest); a throttle
+    with no rate budget to ask waits the retry backoff; at least a second (an invocation that ran out of
+    time leaves its record for the next one)."""
+    promised: list[float] = [MIN_DEFERRAL_SECONDS]
+    for failure in decision.reasons:
+        seconds = getattr(failure.error, "retry_after_seconds", None)
+        if isinstance(seconds, int | float):
+            promised.append(float(seconds))
+        elif isinstance(failure.error, ConnectThrottled):
+            promised.append(throttled_default)
+    return max(promised)
 
 
 def _utc_now() -> datetime:

@@ -9,9 +9,12 @@
   redrive policy (which would move it without any reason attached);
 - only permanent failures: dead-letter it at once, typed by the first one.
 
-A transient failure that was never an attempt (the invocation ran out of time before the task was
-tried) does not spend the budget: such a record is retried even on its last attempt, and the queue's
-redrive policy, set above the budget, remains the backstop.
+A transient failure that was never an attempt does not spend the budget: the invocation ran out of
+time before the task was tried, the container's share of the Connect quota had no slot for it soon
+enough, or Connect throttled the call (it did nothing, and throttling must never become a dead letter).
+A record whose transient failures are all of that kind is **deferred** (``Decision.deferred``): retried
+even on its last attempt, and, from a standard queue, sent back to it with a delay so that the deferral
+does not count as a receive either.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-from task_creator.errors import InvocationDeadline, TaskCreatorError
+from task_creator.errors import ConnectThrottled, InvocationDeadline, RateDeferred, TaskCreatorError
 from task_creator.mapping.planning import RuleFailure
 
 RETRIES_EXHAUSTED = "RetriesExhausted"
@@ -50,6 +53,11 @@ class Decision:
     action: Action
     error_type: str | None = None
     reasons: tuple[RuleFailure, ...] = ()
+
+    @property
+    def deferred(self) -> bool:
+        """A retry none of whose failures was an attempt: it does not spend the attempt budget."""
+        return self.action is Action.RETRY and all(_not_attempted(failure.error) for failure in self.reasons)
 
     @property
     def failed_rules(self) -> str:
@@ -97,4 +105,4 @@ def _exhausted_type(tried: Sequence[RuleFailure]) -> str:
 
 
 def _not_attempted(error: TaskCreatorError) -> bool:
-    return isinstance(error, InvocationDeadline)
+    return isinstance(error, InvocationDeadline | RateDeferred | ConnectThrottled)

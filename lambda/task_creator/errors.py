@@ -91,9 +91,11 @@ class NoTaskForKey(TransientFailure):
 
 
 class ConnectThrottled(TransientFailure):
-    """Connect (or our own rate limit) said "slow down"."""
+    """Connect (or our own rate limit) said "slow down". ``retry_after_seconds``: when this container's
+    share of the quota expects a slot for it (None: not known)."""
 
     error_type = "ThrottlingException"
+    retry_after_seconds: float | None = None
 
 
 class ConnectUnavailable(TransientFailure):
@@ -109,6 +111,17 @@ class InvocationDeadline(TransientFailure):
     """The invocation is about to time out: the task is left for the record's next attempt."""
 
     error_type = "InvocationDeadline"
+
+
+class RateDeferred(TransientFailure):
+    """No Connect call slot in this container's share of the quota soon enough: the record is deferred
+    (sent back to its queue with a delay) rather than waited for, and the deferral is not an attempt."""
+
+    error_type = "RateDeferred"
+
+    def __init__(self, message: str, *, retry_after_seconds: float, rule: str | None = None) -> None:
+        super().__init__(message, rule=rule)
+        self.retry_after_seconds = retry_after_seconds
 
 
 class OutcomePublishFailed(TransientFailure):

@@ -51,7 +51,8 @@ def lambda_handler(event: Any, context: LambdaContext, dependencies: Dependencie
 
 
 def handle_invocation(event: Any, context: LambdaContext, deps: Dependencies) -> Any:
-    deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000 - deadline_margin_seconds()
+    margin = deadline_margin_seconds(lifecycle=deps.creator.rules.lifecycle is not None)
+    deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000 - margin
     if deps.ledger is not None:
         deps.ledger.register_lambda_context(context)
     try:

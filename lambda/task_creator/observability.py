@@ -4,7 +4,8 @@ Metrics (EMF, Count): TasksCreated, DuplicatesSkipped, PermanentFailures, Transi
 SchedulesStartedLate (a task sent without its ScheduledTime, which had passed), RetriesExhausted (records
 the function dead-lettered on their last attempt), the lifecycle's (TasksUpdated, TasksRescheduled,
 TasksCompleted, ...), and OutcomeEventsPublished / OutcomeEventsFailed (outcome events EventBridge
-accepted / did not accept).
+accepted / did not accept), RateDeferrals (rules sent back to wait for a slot in the container's share of
+the Connect quota: not failures).
 Each is emitted twice per invocation: with the ``service`` dimension only (totals, what alarms watch) and
 with ``service`` + ``rule``.
 """
@@ -44,6 +45,7 @@ class Metric(Enum):
     STALE_EVENTS_SKIPPED = "StaleEventsSkipped"
     COMPLETED_TASK_EVENTS_SKIPPED = "CompletedTaskEventsSkipped"
     LATE_CREATES_STOPPED = "LateCreatesStopped"
+    RATE_DEFERRALS = "RateDeferrals"
     OUTCOME_EVENTS_PUBLISHED = "OutcomeEventsPublished"
     OUTCOME_EVENTS_FAILED = "OutcomeEventsFailed"
 

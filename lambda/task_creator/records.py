@@ -22,9 +22,16 @@ class ConnectCalls(TaskStarter, LifecycleCalls, Protocol):
     """Everything the function asks of Amazon Connect (adapters.connect.ConnectTasks in production)."""
 
 
+# A deferred record is sent back to its queue as a new message (so the deferral costs no receive); these
+# message attributes carry what the new message must keep of the old one.
+PRIOR_ATTEMPTS_ATTRIBUTE = "TaskCreatorAttempts"  # receives of earlier messages that were attempts
+DELIVERY_ID_ATTRIBUTE = "TaskCreatorDeliveryId"  # the first message's id: whose work the ledger holds
+
+
 @dataclass(frozen=True)
 class Delivery:
-    """How a record arrived: what the DLQ keeps and what a retry needs."""
+    """How a record arrived: what the DLQ keeps and what a retry needs. ``prior_attempts``: attempts
+    made under earlier messages of a deferred record; ``original_id``: the first message's id."""
 
     body: str
     message_id: str
@@ -33,6 +40,23 @@ class Delivery:
     receipt_handle: str | None = None
     receive_count: int = 1
     message_group_id: str | None = None
+    prior_attempts: int = 0
+    original_id: str | None = None
+
+    @property
+    def attempt_number(self) -> int:
+        """Which attempt this receive is: deferrals, which are not attempts, are not counted."""
+        return self.prior_attempts + self.receive_count
+
+    @property
+    def delivery_id(self) -> str:
+        """Who the ledger says did a task: the first message of the record, across deferrals."""
+        return self.original_id or self.message_id
+
+    @property
+    def deferrable(self) -> bool:
+        """A standard queue's record can be sent back with a delay; a FIFO one would lose its place."""
+        return bool(self.receipt_handle) and not self.source_arn.endswith(".fifo")
 
 
 @dataclass(frozen=True)
@@ -57,13 +81,15 @@ class CreatedTask:
 @dataclass(frozen=True)
 class EventReport:
     """What became of one event: the tasks it has, and whether it was dead-lettered or ignored.
-    ``outcomes``: the outcome events of a done record, for the caller to publish."""
+    ``outcomes``: the outcome events of a done record, for the caller to publish; ``deferred_seconds``:
+    the record was not attempted (no call slot, throttled, out of time) and is to be deferred."""
 
     event_id: str
     tasks: tuple[CreatedTask, ...] = ()
     dead_letter_reason: str | None = None
     ignored: bool = False
     outcomes: tuple[OutcomeEvent, ...] = ()
+    deferred_seconds: float | None = None  # to be sent back to its queue with this delay
 
     def as_dict(self) -> dict[str, Any]:
         return {

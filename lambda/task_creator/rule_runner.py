@@ -12,18 +12,18 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from task_creator.adapters.ledger import LedgerEntry, TaskLedger
-from task_creator.errors import ConnectThrottled, InvocationDeadline, LifecycleUnavailable
+from task_creator.errors import ConnectThrottled, InvocationDeadline, LifecycleUnavailable, RateDeferred
 from task_creator.in_flight import InFlightTasks
 from task_creator.lifecycle import Applied, TaskLifecycle, event_stamp
 from task_creator.mapping.envelope import CanonicalEvent
 from task_creator.mapping.planning import PlannedTask
 from task_creator.mapping.schedule import schedule_request
 from task_creator.observability import Metric, Outcome, TaskMetrics, log_outcome
-from task_creator.rate_limit import TokenBucket
+from task_creator.rate_limit import MAX_SLOT_WAIT_SECONDS, TokenBucket
 from task_creator.records import CreatedTask, TaskStarter
 
 LATE_CREATE = "late-create-stopped"  # a create whose key was completed first: created, then stopped
@@ -66,11 +66,19 @@ class RuleRunner:
         self.in_flight = InFlightTasks()
 
     def run(
-        self, task: PlannedTask, event: CanonicalEvent, deadline: float, *, delivery_id: str = ""
+        self,
+        task: PlannedTask,
+        event: CanonicalEvent,
+        deadline: float,
+        *,
+        delivery_id: str = "",
+        may_defer: bool = False,
     ) -> CreatedTask:
         """The rule's work, done once: a token already in flight here waits for it; a create is skipped
         by the ledger when done before, and only a new task is checked against the clock and sent.
-        ``delivery_id`` (the message's id) tells a retry of this message from another delivery."""
+        ``delivery_id`` (the message's id) tells a retry of this message from another delivery;
+        ``may_defer``: with no call slot within ``MAX_SLOT_WAIT_SECONDS``, raise RateDeferred rather than
+        wait (the record can be sent back to its queue with a delay)."""
         claim = self.in_flight.claim(task.client_token)
         if not claim.leader:
             contact_id = self._wait_for(claim.future, deadline)
@@ -79,25 +87,25 @@ class RuleRunner:
                 task, CreatedTask(task.rule, task.client_token, contact_id, True, task.action, applied)
             )
         try:
-            outcome = self._do(task, event, deadline, delivery_id)
+            outcome = self._do(task, event, _Slot(deadline, may_defer), delivery_id)
         except BaseException as error:
             self.in_flight.settle(task.client_token, contact_id=None, error=error)
             raise
         self.in_flight.settle(task.client_token, contact_id=outcome.contact_id, error=None)
         return self._report(task, outcome)
 
-    def _do(self, task: PlannedTask, event: CanonicalEvent, deadline: float, delivery_id: str) -> CreatedTask:
+    def _do(self, task: PlannedTask, event: CanonicalEvent, slot: _Slot, delivery_id: str) -> CreatedTask:
         if task.action != "create":
-            return self._follow_up(task, event, deadline, delivery_id)
+            return self._follow_up(task, event, slot, delivery_id)
         lifecycle = self.lifecycle if task.task_key else None
         if lifecycle is None:
-            created = self._create_once(task, deadline, delivery_id)
+            created = self._create_once(task, slot, delivery_id)
             return self._created(task, created, delivery_id)
         # The stamp names the event by its ClientToken (identity and rule): a replayed event, which has a
         # new id, is still the same event again.
         stamp = event_stamp(event.time, task.client_token, delivery_id)
         with lifecycle.holding(task):
-            created = self._create_once(task, deadline, delivery_id)
+            created = self._create_once(task, slot, delivery_id)
             if lifecycle.register(task, created.contact_id, stamp):
                 # Its complete came first: the task is created (or found, if an earlier answer was lost)
                 # and stopped at once, so nothing stays open.
@@ -123,17 +131,17 @@ class RuleRunner:
         )
 
     def _follow_up(
-        self, task: PlannedTask, event: CanonicalEvent, deadline: float, delivery_id: str
+        self, task: PlannedTask, event: CanonicalEvent, slot: _Slot, delivery_id: str
     ) -> CreatedTask:
         if self.lifecycle is None:
             raise LifecycleUnavailable("lifecycle rules need the ledger table (IDEMPOTENCY_TABLE)")
         stamp = event_stamp(event.time, task.client_token, delivery_id)
-        self._take_rate_token(deadline)
+        self._take_rate_token(slot)
         try:
             with self.lifecycle.holding(task):
                 done = self.lifecycle.apply(task, stamp)
-        except ConnectThrottled:
-            self.metrics.count(Metric.THROTTLES, task.rule)
+        except ConnectThrottled as throttled:
+            self._throttled(task, throttled)
             raise
         skipped = done.repeated or done.applied not in APPLIED_CHANGES
         return CreatedTask(
@@ -168,7 +176,7 @@ class RuleRunner:
         )
         return replace(outcome, task_key_hash=key_hash)
 
-    def _create_once(self, task: PlannedTask, deadline: float, delivery_id: str) -> LedgerEntry:
+    def _create_once(self, task: PlannedTask, slot: _Slot, delivery_id: str) -> LedgerEntry:
         started_late = False
 
         def create() -> str:
@@ -180,11 +188,11 @@ class RuleRunner:
                 past=task.past_scheduled_time,
             )
             started_late = scheduled.started_late
-            self._take_rate_token(deadline)
+            self._take_rate_token(slot)
             try:
                 return self.connect.start_task(scheduled.request)
-            except ConnectThrottled:
-                self.metrics.count(Metric.THROTTLES, task.rule)
+            except ConnectThrottled as throttled:
+                self._throttled(task, throttled)
                 raise
 
         if self.ledger is not None:
@@ -209,8 +217,35 @@ class RuleRunner:
         except FutureTimeout:
             raise InvocationDeadline("the same task is still being created in this invocation") from None
 
-    def _take_rate_token(self, deadline: float) -> None:
+    def _take_rate_token(self, slot: _Slot) -> None:
+        """A call slot in this container's share of the Connect quota: waited for at most
+        MAX_SLOT_WAIT_SECONDS when the record may be deferred (else RateDeferred, with when to come
+        back), else until the invocation's deadline."""
         if self.limiter is None:
             return
-        if not self.limiter.acquire(timeout=max(0.0, deadline - time.monotonic())):
+        remaining = max(0.0, slot.deadline - time.monotonic())
+        if slot.may_defer:
+            if self.limiter.acquire(timeout=min(MAX_SLOT_WAIT_SECONDS, remaining)):
+                return
+            raise RateDeferred(
+                "no Connect call slot in this container's share of the quota soon enough",
+                retry_after_seconds=self.limiter.deferral_seconds(),
+            )
+        if not self.limiter.acquire(timeout=remaining):
             raise ConnectThrottled("local Connect rate limit: no call slot before the invocation deadline")
+
+    def _throttled(self, task: PlannedTask, throttled: ConnectThrottled) -> None:
+        """Connect throttled the call: count it, slow this container down (AIMD), and say when a slot is
+        expected, for the record's deferral."""
+        self.metrics.count(Metric.THROTTLES, task.rule)
+        if self.limiter is not None:
+            self.limiter.throttled()
+            throttled.retry_after_seconds = self.limiter.deferral_seconds()
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """How a rule's Connect call gets its slot: by the invocation's deadline, and may it be deferred."""
+
+    deadline: float
+    may_defer: bool

@@ -85,7 +85,7 @@ class Settings:
                 )
             ),
             connect_calls_per_second=reader.optional_number(
-                "CONNECT_CALLS_PER_SECOND", minimum=0.01, maximum=10_000
+                "CONNECT_CALLS_PER_SECOND", minimum=0.001, maximum=10_000
             ),
             token_namespace=reader.optional("TOKEN_NAMESPACE") or DEFAULT_TOKEN_NAMESPACE,
             schedule_window=timedelta(

@@ -185,11 +185,14 @@ class OneOpenTask:
 
     def get(self, task_key: str) -> Any:
         return SimpleNamespace(
-            contact_id="contact-1", completed=False, last_event_id=None, last_event_time=None
+            contact_id="contact-1", completed=False, state="open", last_event_id=None, last_event_time=None
         )
 
     def claim_event(self, task_key: str, stamp: Any) -> bool:
         return True
+
+    def mark_stopping(self, task_key: str) -> None:
+        return None
 
     def mark_completed(self, task_key: str, stamp: Any) -> None:
         return None

@@ -38,16 +38,15 @@ def test_function_timeout_is_derived_from_the_batch_the_mapping_and_the_call_bud
     _, function = default_app.only("AWS::Lambda::Function")
 
     assert function["Properties"]["Timeout"] == time_budget.function_timeout_seconds(
-        batch_size=10, tasks_per_event=rules, max_parallel_calls=5, calls_per_second=None
+        batch_size=10, tasks_per_event=rules, max_parallel_calls=5, calls_per_second=1, lifecycle=True
     )
-    assert function["Properties"]["Timeout"] == 72  # cdk.json's defaults, the shipped mapping's 10 rules
+    assert function["Properties"]["Timeout"] == 194  # cdk.json's defaults, the shipped mapping's 10 rules
     _, fifo_function = fifo_app.only("AWS::Lambda::Function")
-    # fifo: the larger of 2.5 calls/s and a FIFO batch run in order
-    create_only = len(load_mapping(fifo_app.stack.config.mapping_file).rules)  # its 7 create rules
+    # fifo: the larger of a standard batch and a FIFO batch run in order at each container's rate
+    create_only = load_mapping(fifo_app.stack.config.mapping_file)  # its 7 create rules, no task keys
     assert fifo_function["Properties"]["Timeout"] == (
-        function_timeout_seconds(fifo_app.stack.config, rule_count=create_only)
+        function_timeout_seconds(fifo_app.stack.config, rule_count=len(create_only.rules), lifecycle=False)
     )
-    assert fifo_function["Properties"]["Timeout"] == 97
 
 
 def test_function_environment_carries_the_core_settings(default_app: SynthesizedApp) -> None:
@@ -62,6 +61,7 @@ def test_function_environment_carries_the_core_settings(default_app: Synthesized
         "IDEMPOTENCY_TABLE": {"Ref": default_app.logical_id(stack.ledger.table)},
         "IDEMPOTENCY_EXPIRY_DAYS": "21",
         "MAX_PARALLEL_CALLS": "5",
+        "CONNECT_CALLS_PER_SECOND": "1",
         "MAX_RECEIVE_COUNT": "5",
         "TOKEN_NAMESPACE": "TaskCreator",
         "POWERTOOLS_SERVICE_NAME": "TaskCreator",

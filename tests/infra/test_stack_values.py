@@ -65,25 +65,40 @@ def test_queue_names_follow_the_stack_name_and_fifo_adds_a_fifo_pair() -> None:
     )
 
 
-def test_function_timeout_is_derived_from_batch_fan_out_parallelism_and_rate() -> None:
-    # cdk.json's defaults with the shipped mapping's 7 rules: 10 records x 7 tasks, 5 calls at once.
-    assert function_timeout_seconds(config(), rule_count=7) == 69
+def test_function_timeout_is_derived_from_batch_fan_out_parallelism_and_the_call_budget() -> None:
+    # cdk.json's defaults with 7 rules: 10 records x 7 tasks, 5 calls at once, each waiting at most
+    # MAX_SLOT_WAIT_SECONDS for its slot; then the margin for a keyed rule's calls and the batch's end.
+    margin = time_budget.deadline_margin_seconds(lifecycle=True)
+    assert function_timeout_seconds(config(), rule_count=7) == 5 + 14 * (0.5 + 0.5) + margin == 188
     assert function_timeout_seconds(config(), rule_count=7) == time_budget.function_timeout_seconds(
-        batch_size=10, tasks_per_event=7, max_parallel_calls=5, calls_per_second=None
+        batch_size=10, tasks_per_event=7, max_parallel_calls=5, calls_per_second=1
     )
-    assert function_timeout_seconds(config(connectCallsPerSecond="1"), rule_count=7) == 5 + 70 + 57
+    # Records are deferred rather than waited for: the rate does not stretch a standard batch.
+    assert function_timeout_seconds(config(connectCallsPerSecond="0.1"), rule_count=7) == 188
+    assert function_timeout_seconds(config(), rule_count=7, lifecycle=False) < 188
     assert function_timeout_seconds(
         config(batchSize="10000", maxBatchingWindowSeconds="1"), rule_count=9
     ) == (time_budget.LAMBDA_MAX_TIMEOUT_SECONDS)
 
 
-def test_fifo_function_timeout_also_covers_a_full_batch_run_in_order() -> None:
-    sequential = time_budget.function_timeout_seconds(
-        batch_size=10, tasks_per_event=7, max_parallel_calls=1, calls_per_second=None
+def test_fifo_function_timeout_also_covers_a_full_batch_run_in_order_at_the_containers_rate() -> None:
+    # fifo: 2 event sources x maxConcurrency 2 = 4 containers sharing 2 requests/s: 0.5 each.
+    margin = time_budget.deadline_margin_seconds(lifecycle=True)
+    assert config(fifo="true").container_calls_per_second == 0.5
+    assert function_timeout_seconds(config(fifo="true"), rule_count=7) == 5 + 70 * 0.5 + 70 / 0.5 + margin
+    assert function_timeout_seconds(config(fifo="true", connectCallsPerSecond="1"), rule_count=7) == (
+        5 + 70 * 0.5 + 70 / 1 + margin
     )
 
-    assert function_timeout_seconds(config(fifo="true"), rule_count=7) == sequential == 97
-    assert function_timeout_seconds(config(fifo="true", connectCallsPerSecond="1"), rule_count=7) == 132
+
+def test_each_container_gets_its_share_of_the_stacks_connect_requests_per_second() -> None:
+    assert config().container_calls_per_second == 2 / 2  # Connect's default quota, maxConcurrency 2
+    assert config(connectRequestsPerSecond="20", maxConcurrency="4").container_calls_per_second == 5
+    assert (
+        config(connectRequestsPerSecond="20", maxConcurrency="4", fifo="true").container_calls_per_second
+        == 2.5
+    )
+    assert config(connectRequestsPerSecond="20", connectCallsPerSecond="3").container_calls_per_second == 3
 
 
 def test_visibility_timeout_is_six_function_timeouts_plus_the_batching_window() -> None:
@@ -151,6 +166,7 @@ def test_environment_carries_the_deployment_settings() -> None:
         "IDEMPOTENCY_TABLE": "ledger",
         "IDEMPOTENCY_EXPIRY_DAYS": "21",
         "MAX_PARALLEL_CALLS": "5",
+        "CONNECT_CALLS_PER_SECOND": "1",
         "MAX_RECEIVE_COUNT": "5",
         "TOKEN_NAMESPACE": "Orders",
         "POWERTOOLS_SERVICE_NAME": "Orders",

@@ -91,8 +91,8 @@ def test_app_entry_point_prints_one_clear_line_and_exits_non_zero(tmp_path: Path
 @pytest.mark.parametrize(
     ("context_key", "value", "function_says"),
     [
-        ("connectCallsPerSecond", "0.005", "CONNECT_CALLS_PER_SECOND must be between 0.01 and 10000"),
-        ("connectCallsPerSecond", 20000, "CONNECT_CALLS_PER_SECOND must be between 0.01 and 10000"),
+        ("connectCallsPerSecond", "0.0005", "CONNECT_CALLS_PER_SECOND must be between 0.001 and 10000"),
+        ("connectCallsPerSecond", 20000, "CONNECT_CALLS_PER_SECOND must be between 0.001 and 10000"),
     ],
 )
 def test_setting_the_function_would_refuse_fails_synth_naming_the_context_key(

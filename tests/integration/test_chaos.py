@@ -51,7 +51,6 @@ def test_chaos_really_happened(chaos: ChaosReport) -> None:
     }
 
     assert all(count > 0 for count in injected.values()), injected
-    assert chaos.wall_seconds < 50
     assert not chaos.problems()["harness"], described(chaos.problems()["harness"], chaos)
 
 

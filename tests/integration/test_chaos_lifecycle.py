@@ -61,7 +61,6 @@ def test_the_events_really_arrived_out_of_order_under_faults(chaos: LifecycleRep
     }
 
     assert all(count > 0 for count in happened.values()), happened
-    assert chaos.wall_seconds < 50
     assert not chaos.problems()["harness"], described(chaos.problems()["harness"], chaos)
 
 

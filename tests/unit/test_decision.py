@@ -9,6 +9,7 @@ import pytest
 from task_creator.decision import RETRIES_EXHAUSTED, Action, Attempt, decide
 from task_creator.errors import (
     ConnectThrottled,
+    ConnectUnavailable,
     InvocationDeadline,
     LimitViolation,
     MappingError,
@@ -29,13 +30,16 @@ CREATED = "created"
 PERMANENT = "permanent"
 TRANSIENT = "transient"
 NOT_STARTED = "not-started"
+THROTTLED = "throttled"  # Connect did nothing: not an attempt either
+NOT_ATTEMPTED = (NOT_STARTED, THROTTLED)
 
 
 def failure(rule: str, kind: str) -> RuleFailure:
     errors: dict[str, TaskCreatorError] = {
         PERMANENT: MappingError("Name rendered empty for this event"),
-        TRANSIENT: ConnectThrottled("ThrottlingException: Rate exceeded"),
+        TRANSIENT: ConnectUnavailable("InternalServiceException", "try again"),
         NOT_STARTED: InvocationDeadline("no time left in this invocation to start the task"),
+        THROTTLED: ConnectThrottled("ThrottlingException: Rate exceeded"),
     }
     return RuleFailure(rule=rule, error=errors[kind])
 
@@ -52,8 +56,8 @@ def expected(mix: tuple[str, ...], attempt: Attempt) -> tuple[Action, str | None
     tried_transient = TRANSIENT in mix
     if tried_transient and attempt.is_last:
         return Action.DEAD_LETTER, RETRIES_EXHAUSTED
-    if tried_transient or NOT_STARTED in mix:
-        first_transient = next(kind for kind in mix if kind in (TRANSIENT, NOT_STARTED))
+    if tried_transient or set(NOT_ATTEMPTED) & set(mix):
+        first_transient = next(kind for kind in mix if kind in (TRANSIENT, *NOT_ATTEMPTED))
         return Action.RETRY, failure("", first_transient).error.error_type
     if PERMANENT in mix:
         return Action.DEAD_LETTER, "MappingError"
@@ -63,7 +67,7 @@ def expected(mix: tuple[str, ...], attempt: Attempt) -> tuple[Action, str | None
 MIXES = [
     mix
     for size in (1, 2, 3)
-    for mix in itertools.product((CREATED, PERMANENT, TRANSIENT, NOT_STARTED), repeat=size)
+    for mix in itertools.product((CREATED, PERMANENT, TRANSIENT, NOT_STARTED, THROTTLED), repeat=size)
 ]
 
 
@@ -77,6 +81,7 @@ def test_every_mix_of_rule_outcomes(mix: tuple[str, ...], attempt: Attempt) -> N
     decision = decide(permanent=permanent, transient=transient, attempt=attempt)
 
     assert (decision.action, decision.error_type) == expected(mix, attempt)
+    assert decision.deferred == (decision.action is Action.RETRY and TRANSIENT not in mix)
 
 
 def test_retries_exhausted_names_every_failure_in_its_reason() -> None:
@@ -87,7 +92,7 @@ def test_retries_exhausted_names_every_failure_in_its_reason() -> None:
     )
 
     assert decision.error_message == (
-        "[vip-escalation] ThrottlingException: Rate exceeded; "
+        "[vip-escalation] InternalServiceException: try again; "
         "[order-delayed] MappingError: Name rendered empty for this event"
     )
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from task_creator.rate_limit import TokenBucket
+from task_creator.rate_limit import (
+    DECREASE_INTERVAL_SECONDS,
+    FLOOR_FRACTION,
+    RECOVERY_SECONDS,
+    TokenBucket,
+)
 
 
 class FakeTime:
@@ -97,3 +102,83 @@ def test_tokens_refill_with_time_up_to_the_burst(fake_time: FakeTime) -> None:
 def test_rate_must_be_positive(rate: float) -> None:
     with pytest.raises(ValueError, match="rate must be positive"):
         TokenBucket(rate)
+
+
+# --- adaptive: AIMD on Connect's throttles --------------------------------------------------------
+
+
+def test_a_throttle_halves_the_rate_once_per_interval_and_sustained_throttling_holds_it_low(
+    fake_time: FakeTime,
+) -> None:
+    limiter = bucket(fake_time, rate=10)
+
+    limiter.throttled()
+    limiter.throttled()  # the same burst of throttles: one signal
+    assert limiter.rate == pytest.approx(5)
+
+    for _ in range(20):
+        fake_time.now += DECREASE_INTERVAL_SECONDS
+        limiter.throttled()
+    # Halving each interval against the additive recovery in between settles at a tenth of the share.
+    assert 10 * FLOOR_FRACTION <= limiter.rate <= 10 * 0.11
+
+
+def test_the_rate_recovers_to_the_share_while_no_throttle_comes(fake_time: FakeTime) -> None:
+    limiter = bucket(fake_time, rate=10)
+    limiter.throttled()
+
+    fake_time.now += RECOVERY_SECONDS / 4
+    limiter.acquire(timeout=0)
+    recovering = limiter.rate
+    fake_time.now += RECOVERY_SECONDS
+    limiter.acquire(timeout=0)
+
+    assert 5 < recovering < 10
+    assert limiter.rate == 10  # the share, never above
+
+
+def test_a_throttled_bucket_hands_out_tokens_at_its_lower_rate(fake_time: FakeTime) -> None:
+    limiter = bucket(fake_time, rate=4, burst=1)
+    limiter.acquire(timeout=1)
+    limiter.throttled()
+
+    assert limiter.acquire(timeout=10)
+
+    assert fake_time.sleeps[-1] == pytest.approx(0.5)  # 1 token at 2/s, not 0.25 s at 4/s
+
+
+# --- deferral: where a record that got no token should come back -----------------------------------
+
+
+def test_each_deferral_takes_the_next_free_slot_so_deferred_records_return_at_the_rate(
+    fake_time: FakeTime,
+) -> None:
+    limiter = bucket(fake_time, rate=10, burst=1)
+    limiter.acquire(timeout=0)
+
+    delays = [limiter.deferral_seconds() for _ in range(5)]
+
+    assert delays == pytest.approx([0.1, 0.2, 0.3, 0.4, 0.5])
+
+
+def test_deferral_slots_already_passed_are_not_kept(fake_time: FakeTime) -> None:
+    limiter = bucket(fake_time, rate=10, burst=1)
+    limiter.acquire(timeout=0)
+    limiter.deferral_seconds()
+
+    fake_time.now += 60
+
+    assert limiter.deferral_seconds() == pytest.approx(0.1)
+
+
+def test_deferrals_come_after_the_tokens_waiting_callers_reserved(fake_time: FakeTime) -> None:
+    limiter = bucket(
+        fake_time,
+        rate=10,
+        burst=1,
+    )
+    limiter.acquire(timeout=0)
+    limiter.acquire(timeout=1)  # reserved: the balance is one token short for 0.1 s (slept)
+    fake_time.now -= 0.1  # as seen by another thread that did not sleep
+
+    assert limiter.deferral_seconds() == pytest.approx(0.2)

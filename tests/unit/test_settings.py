@@ -100,7 +100,11 @@ def test_blank_optional_variables_count_as_unset() -> None:
         ("MAX_PARALLEL_CALLS", "51", "MAX_PARALLEL_CALLS must be between 1 and 50, got '51'"),
         ("MAX_PARALLEL_CALLS", "2.5", "MAX_PARALLEL_CALLS must be a whole number, got '2.5'"),
         ("MAX_PARALLEL_CALLS", "five", "MAX_PARALLEL_CALLS must be a whole number, got 'five'"),
-        ("CONNECT_CALLS_PER_SECOND", "0", "CONNECT_CALLS_PER_SECOND must be between 0.01 and 10000, got '0'"),
+        (
+            "CONNECT_CALLS_PER_SECOND",
+            "0",
+            "CONNECT_CALLS_PER_SECOND must be between 0.001 and 10000, got '0'",
+        ),
         ("CONNECT_CALLS_PER_SECOND", "fast", "CONNECT_CALLS_PER_SECOND must be a number, got 'fast'"),
         ("IDEMPOTENCY_EXPIRY_DAYS", "0", "IDEMPOTENCY_EXPIRY_DAYS must be between 1 and 3650, got '0'"),
         (
@@ -138,7 +142,7 @@ def test_tracing_follows_powertools_trace_disabled(value: str, enabled: bool) ->
 RANGES = {
     "IDEMPOTENCY_EXPIRY_DAYS": "between 1 and 3650",
     "SCHEDULED_TIME_WINDOW_DAYS": "between 0.01 and 365",
-    "CONNECT_CALLS_PER_SECOND": "between 0.01 and 10000",
+    "CONNECT_CALLS_PER_SECOND": "between 0.001 and 10000",
 }
 
 

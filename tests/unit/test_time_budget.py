@@ -6,8 +6,12 @@ import pytest
 
 from task_creator.time_budget import (
     AWS_CALL_BUDGET,
-    CALLS_AFTER_DEADLINE_CHECK,
+    BATCH_END_CALLS,
+    KEYED_RULE_CALLS,
     LAMBDA_MAX_TIMEOUT_SECONDS,
+    MAX_SLOT_WAIT_SECONDS,
+    RULE_CALLS,
+    SETTLE_CALLS,
     CallBudget,
     deadline_margin_seconds,
     function_timeout_seconds,
@@ -27,16 +31,34 @@ def test_a_single_attempt_has_no_backoff() -> None:
     assert CallBudget(1, 3, max_attempts=1).worst_case_seconds == 4
 
 
-def test_the_margin_holds_every_call_a_record_makes_after_its_last_deadline_check() -> None:
-    assert deadline_margin_seconds() > CALLS_AFTER_DEADLINE_CHECK * AWS_CALL_BUDGET.worst_case_seconds
+def test_the_margin_holds_every_call_a_record_makes_after_its_last_deadline_check_and_the_batch_end() -> None:
+    worst = AWS_CALL_BUDGET.worst_case_seconds
+    keyed = (KEYED_RULE_CALLS + SETTLE_CALLS + BATCH_END_CALLS) * worst
+    plain = (RULE_CALLS + SETTLE_CALLS + BATCH_END_CALLS) * worst
+
+    assert deadline_margin_seconds(lifecycle=True) > keyed
+    assert keyed > deadline_margin_seconds(lifecycle=False) > plain
 
 
-def test_the_function_timeout_fits_a_full_batch_at_the_configured_rate_before_the_margin() -> None:
-    timeout = function_timeout_seconds(
-        batch_size=10, tasks_per_event=2, max_parallel_calls=5, calls_per_second=2
-    )
+def test_a_standard_batch_never_waits_long_for_slots_so_its_timeout_does_not_grow_as_the_rate_shrinks() -> (
+    None
+):
+    def timeout(rate: float) -> int:
+        return function_timeout_seconds(
+            batch_size=10, tasks_per_event=2, max_parallel_calls=5, calls_per_second=rate
+        )
 
-    assert timeout - deadline_margin_seconds() >= 10 * 2 / 2
+    assert timeout(0.01) == timeout(100)
+    assert timeout(1) - deadline_margin_seconds() >= 4 * (0.5 + MAX_SLOT_WAIT_SECONDS)
+
+
+def test_a_fifo_batch_waits_for_each_slot_in_turn() -> None:
+    def timeout(rate: float) -> int:
+        return function_timeout_seconds(
+            batch_size=10, tasks_per_event=2, max_parallel_calls=1, calls_per_second=rate, sequential=True
+        )
+
+    assert timeout(1) - timeout(10) >= 20 / 1 - 20 / 10 - 1
 
 
 def test_without_a_rate_limit_the_batch_runs_at_its_parallelism() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,13 @@ import pytest
 
 from task_creator.errors import ConnectRejected, ConnectThrottled, ConnectUnavailable, TransientFailure
 from task_creator.handler import lambda_handler
-from task_creator.time_budget import deadline_margin_seconds
-from tests.integration.function.conftest import FunctionUnderTest, LambdaContext, receive_batch, sample
+from tests.integration.function.conftest import (
+    FunctionUnderTest,
+    LambdaContext,
+    receive_batch,
+    received_as_lambda_record,
+    sample,
+)
 
 
 def order_event(order_id: str, *, tier: str = "standard") -> str:
@@ -36,11 +42,11 @@ def dead_letter_attributes(function: FunctionUnderTest) -> list[dict[str, str]]:
 
 
 def test_transient_failure_reports_only_that_record(function: FunctionUnderTest, context: LambdaContext):
-    def throttles_a1(request: Mapping[str, Any]) -> None:
+    def fails_a1(request: Mapping[str, Any]) -> None:
         if request["Attributes"]["orderId"] == "A-1":
-            raise ConnectThrottled("ThrottlingException: Rate exceeded")
+            raise ConnectUnavailable("InternalServiceException", "try again")
 
-    function.connect.intercept = throttles_a1
+    function.connect.intercept = fails_a1
     event = receive_batch(function, [order_event("A-1"), order_event("A-2")])
     a1 = next(r["messageId"] for r in event["Records"] if "A-1" in r["body"])
 
@@ -72,7 +78,7 @@ def test_transient_failure_extends_visibility_for_backoff(
 def test_a_batch_in_which_every_record_failed_is_answered_not_raised(
     function: FunctionUnderTest, context: LambdaContext
 ):
-    function.connect.fail_always = ConnectThrottled("ThrottlingException: Rate exceeded")
+    function.connect.fail_always = ConnectUnavailable("InternalServiceException", "try again")
     event = receive_batch(function, [order_event("C-1"), order_event("C-2"), order_event("C-3")])
 
     response = lambda_handler(event, context, dependencies=function.build())
@@ -105,15 +111,15 @@ def test_dlq_write_failure_keeps_the_record_on_its_queue(function: FunctionUnder
 def test_fan_out_retry_creates_only_the_missing_task(function: FunctionUnderTest, context: LambdaContext):
     deps = function.build()
     vip_order = order_event("E-1", tier="vip")
-    # order-delayed succeeds, vip-escalation is throttled: the record is retried as a whole.
+    # order-delayed succeeds, vip-escalation fails transiently: the record is retried as a whole.
     calls = {"vip": 0}
 
-    def throttles_the_first_escalation(request: Mapping[str, Any]) -> None:
+    def fails_the_first_escalation(request: Mapping[str, Any]) -> None:
         if request["Name"].startswith("Escalate") and calls["vip"] == 0:
             calls["vip"] += 1
-            raise ConnectThrottled("ThrottlingException: Rate exceeded")
+            raise ConnectUnavailable("InternalServiceException", "try again")
 
-    function.connect.intercept = throttles_the_first_escalation
+    function.connect.intercept = fails_the_first_escalation
     first = lambda_handler(receive_batch(function, [vip_order]), context, dependencies=deps)
     assert len(first["batchItemFailures"]) == 1
     function.sqs.purge_queue(QueueUrl=function.ingest_url)
@@ -157,18 +163,58 @@ def test_direct_invocation_dead_letters_a_permanent_failure_and_returns(
     assert json.loads(message["Body"]) == event
 
 
-def test_rate_limit_that_cannot_be_met_before_the_deadline_is_transient(
+def test_a_record_with_no_call_slot_soon_is_sent_back_delayed_to_its_slot_not_waited_for(
     function: FunctionUnderTest, context: LambdaContext
 ):
-    deps = function.build(connect_calls_per_second=0.01)
-    # 0.5 s of budget after the safety margin; the second token needs 100 s
-    context.remaining_millis = int((deadline_margin_seconds() + 0.5) * 1000)
+    deps = function.build(connect_calls_per_second=0.01)  # the second token comes 100 s later
     event = receive_batch(function, [order_event("F-1"), order_event("F-2")])
 
     response = lambda_handler(event, context, dependencies=deps)
 
     assert len(function.connect.requests) == 1
-    assert len(response["batchItemFailures"]) == 1
+    assert response == {"batchItemFailures": []}  # the old message is done: its copy waits delayed
+    assert queue_counts(function) == {"visible": 0, "delayed": 1}
+
+
+def test_a_throttled_record_is_sent_back_as_a_new_message_that_keeps_its_identity_and_attempts(
+    function: FunctionUnderTest, context: LambdaContext
+):
+    function.connect.failures = [ConnectThrottled("ThrottlingException: Rate exceeded")]
+    deps = function.build(retry_base_delay_seconds=1)
+    event = receive_batch(function, [order_event("F-3")])
+    event["Records"][0]["attributes"]["ApproximateReceiveCount"] = "3"  # two attempts before this one
+
+    response = lambda_handler(event, context, dependencies=deps)
+
+    assert response == {"batchItemFailures": []}
+    assert function.dead_letters() == []
+    (again,) = receive_when_due(function)
+    assert again["Body"] == event["Records"][0]["body"]
+    assert {name: value["StringValue"] for name, value in again["MessageAttributes"].items()} == {
+        "TaskCreatorAttempts": "2",  # the throttled receive was not an attempt
+        "TaskCreatorDeliveryId": event["Records"][0]["messageId"],
+        "EventId": "event-F-3",
+    }
+    assert again["Attributes"]["ApproximateReceiveCount"] == "1"
+
+
+def test_a_record_deferred_on_its_last_receive_is_not_dead_lettered_but_its_attempts_still_count(
+    function: FunctionUnderTest, context: LambdaContext
+):
+    deps = function.build(retry_base_delay_seconds=1, max_receive_count=3)
+    function.connect.failures = [ConnectThrottled("ThrottlingException: Rate exceeded")]
+    event = receive_batch(function, [order_event("F-4")])
+    event["Records"][0]["attributes"]["ApproximateReceiveCount"] = "3"
+    assert lambda_handler(event, context, dependencies=deps) == {"batchItemFailures": []}
+    assert function.dead_letters() == []
+    (again,) = receive_when_due(function)
+    function.connect.fail_always = ConnectUnavailable("InternalServiceException", "try again")
+
+    queue_arn = event["Records"][0]["eventSourceARN"]
+    lambda_handler({"Records": [received_as_lambda_record(again, queue_arn)]}, context, dependencies=deps)
+
+    (letter,) = function.dead_letters()  # 2 attempts before + this one = the budget of 3
+    assert letter["MessageAttributes"]["ErrorType"]["StringValue"] == "RetriesExhausted"
 
 
 def test_records_of_a_standard_batch_run_concurrently(function: FunctionUnderTest, context: LambdaContext):
@@ -239,8 +285,9 @@ def test_records_left_when_the_invocation_is_about_to_time_out_are_retried_not_s
 
     response = lambda_handler(event, context, dependencies=function.build())
 
-    assert sorted(failed_ids(response)) == sorted(r["messageId"] for r in event["Records"])
+    assert response == {"batchItemFailures": []}  # both sent back for the next invocation, delayed
     assert function.connect.requests == []
+    assert queue_counts(function) == {"visible": 0, "delayed": 2}
 
 
 def test_a_dlq_that_cannot_be_written_counts_the_failure_and_a_transient_dlq_failure(
@@ -254,3 +301,31 @@ def test_a_dlq_that_cannot_be_written_counts_the_failure_and_a_transient_dlq_fai
     totals = next(blob for blob in metrics if "rule" not in blob)
     assert totals["PermanentFailures"] == [3.0]  # every failure is counted, on every attempt
     assert totals["TransientFailures"] == [3.0]  # and the DLQ write that failed for each
+
+
+def queue_counts(function: FunctionUnderTest) -> dict[str, int]:
+    """The ingest queue's messages, beside those the test received (in flight): visible and delayed."""
+    attributes = function.sqs.get_queue_attributes(
+        QueueUrl=function.ingest_url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed"],
+    )["Attributes"]
+    return {
+        "visible": int(attributes["ApproximateNumberOfMessages"]),
+        "delayed": int(attributes["ApproximateNumberOfMessagesDelayed"]),
+    }
+
+
+def receive_when_due(function: FunctionUnderTest, *, within_seconds: float = 5) -> list[dict[str, Any]]:
+    """The messages sent back to the ingest queue, once their delay has passed."""
+    deadline = time.monotonic() + within_seconds
+    while time.monotonic() < deadline:
+        messages = function.sqs.receive_message(
+            QueueUrl=function.ingest_url,
+            MaxNumberOfMessages=10,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+            WaitTimeSeconds=1,
+        ).get("Messages", [])
+        if messages:
+            return list(messages)
+    return []

@@ -56,14 +56,15 @@ def on_receive(event: dict[str, Any], count: int) -> dict[str, Any]:
     return event
 
 
-def throttle_rule_once(function: FunctionUnderTest, has_field: str) -> None:
-    """Connect throttles the first request carrying ``has_field`` (vip-escalation sends SegmentAttributes)."""
+def fail_rule_once(function: FunctionUnderTest, has_field: str) -> None:
+    """Connect fails the first request carrying ``has_field`` (vip-escalation sends SegmentAttributes)
+    with a transient error (a throttle would defer the record instead: test_failure_handling)."""
     throttled: list[bool] = []
 
     def intercept(request: Mapping[str, Any]) -> None:
         if has_field in request and not throttled:
             throttled.append(True)
-            raise ConnectThrottled("ThrottlingException: Rate exceeded")
+            raise ConnectUnavailable("InternalServiceException", "try again")
 
     function.connect.intercept = intercept
 
@@ -85,7 +86,7 @@ def test_a_created_task_is_not_revalidated_when_its_retry_comes_after_the_follow
     function: FunctionUnderTest, context: LambdaContext
 ):
     clock = SettableClock()
-    throttle_rule_once(function, "SegmentAttributes")
+    fail_rule_once(function, "SegmentAttributes")
     event = receive_batch(function, [vip_order("V-1", follow_up_at=START + timedelta(seconds=30))])
 
     first = lambda_handler(event, context, dependencies=function.build(clock=clock))
@@ -168,7 +169,8 @@ def test_a_permanent_failure_beside_a_throttled_rule_is_logged_and_counted(
 
     response = lambda_handler(event, context, dependencies=function.build(mapping=two_rule_mapping()))
 
-    assert len(failed_ids(response)) == 1
+    assert failed_ids(response) == []  # deferred: sent back to its queue, since the throttle was no attempt
+    assert function.dead_letters() == []
     lines = [json.loads(line) for line in log_output.getvalue().splitlines() if line.startswith("{")]
     failures = {(line.get("rule"), line.get("error_type")) for line in lines if line.get("failure")}
     assert failures == {("empty-name", "MappingError"), ("throttled", "ThrottlingException")}

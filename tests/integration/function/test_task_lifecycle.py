@@ -176,7 +176,7 @@ def test_no_update_reaches_a_task_whose_stop_answer_was_lost_until_the_complete_
 
     def once(body: str) -> dict[str, Any]:
         event = receive_batch(function, [body])
-        response = lambda_handler(event, context, dependencies=dependencies)
+        response: dict[str, Any] = lambda_handler(event, context, dependencies=dependencies)
         for record in event["Records"]:
             function.sqs.delete_message(QueueUrl=function.ingest_url, ReceiptHandle=record["receiptHandle"])
         return response
@@ -191,4 +191,3 @@ def test_no_update_reaches_a_task_whose_stop_answer_was_lost_until_the_complete_
     assert calls(function, "UpdateContact") == []
     assert calls(function, "UpdateContactAttributes") == []
     assert function.dead_letters() == []
-
