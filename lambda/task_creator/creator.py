@@ -9,7 +9,6 @@ later in the invocation cannot bring it back for a second dead letter.
 
 from __future__ import annotations
 
-import math
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -18,12 +17,12 @@ from typing import NoReturn
 
 from task_creator.adapters.dead_letter_attributes import DeadLetterReason
 from task_creator.adapters.dead_letters import DeadLetter, DeadLetterQueue
-from task_creator.adapters.ingest_queue import IngestQueue, MessageAgain
+from task_creator.adapters.ingest_queue import IngestQueue
 from task_creator.adapters.ledger import TaskLedger
 from task_creator.backoff import RetryBackoff
 from task_creator.decision import RETRIES_EXHAUSTED, Action, Attempt, Decision, decide
+from task_creator.deferral import deferral_seconds, send_back
 from task_creator.errors import (
-    ConnectThrottled,
     DeadLetterUnavailable,
     InvocationDeadline,
     MalformedEvent,
@@ -35,7 +34,7 @@ from task_creator.errors import (
     UnexpectedError,
 )
 from task_creator.lifecycle import TaskLifecycle
-from task_creator.mapping.envelope import EVENT_ID_ATTRIBUTE, CanonicalEvent
+from task_creator.mapping.envelope import CanonicalEvent
 from task_creator.mapping.planning import (
     EventPlan,
     PlanningContext,
@@ -49,8 +48,6 @@ from task_creator.outcome_events import EventRef, OutcomeEvent, dead_letter_outc
 from task_creator.outcome_publisher import OutcomePublisher, PendingOutcomes
 from task_creator.rate_limit import TokenBucket
 from task_creator.records import (
-    DELIVERY_ID_ATTRIBUTE,
-    PRIOR_ATTEMPTS_ATTRIBUTE,
     CreatedTask,
     Delivery,
     EventReport,
@@ -58,8 +55,6 @@ from task_creator.records import (
     TaskStarter,
 )
 from task_creator.rule_runner import RuleRunner
-
-MIN_DEFERRAL_SECONDS = 1.0
 
 
 class TaskCreator:
@@ -201,7 +196,7 @@ class TaskCreator:
             return EventReport(event_id=event_id, tasks=tasks, outcomes=outcomes)
         if decision.deferred and delivery.deferrable and self.ingest_queue is not None:
             backoff = self.backoff.delay_seconds(delivery.attempt_number, self.rng)
-            delay = _deferral(decision, throttled_default=backoff)
+            delay = deferral_seconds(decision, throttled_default=backoff)
             return EventReport(event_id=event_id, tasks=tasks, deferred_seconds=delay)
         if decision.action is Action.RETRY:
             self._retry_later(delivery, decision.reasons[0].error)
@@ -303,49 +298,15 @@ class TaskCreator:
         raise error
 
     def send_back(self, deferred: Sequence[tuple[Delivery, EventReport]]) -> list[Delivery]:
-        """Send each deferred record to its queue again as a new message, delayed: the deferral costs no
-        receive (its attempts so far and its first message's id travel in message attributes); the
-        deliveries that could not be sent back (the caller retries them the ordinary way)."""
+        """Send the deferred records back to their queues (``deferral.send_back``); those not sent."""
         if self.ingest_queue is None:
             return [delivery for delivery, _ in deferred]
-        by_queue: dict[str, list[tuple[Delivery, MessageAgain]]] = {}
-        for delivery, report in deferred:
-            again = MessageAgain(
-                message_id=delivery.message_id,
-                body=delivery.body,
-                attributes=delivery.message_attributes,
-                extra_attributes={
-                    PRIOR_ATTEMPTS_ATTRIBUTE: str(delivery.attempt_number - 1),
-                    DELIVERY_ID_ATTRIBUTE: delivery.delivery_id,
-                    EVENT_ID_ATTRIBUTE: report.event_id,
-                },
-                delay_seconds=math.ceil(report.deferred_seconds or 0),
-            )
-            by_queue.setdefault(delivery.source_arn, []).append((delivery, again))
-        not_sent: list[Delivery] = []
-        for source_arn, items in by_queue.items():
-            failed = self.ingest_queue.send_again(source_arn, [again for _, again in items])
-            not_sent += [delivery for delivery, again in items if again.message_id in failed]
-        return not_sent
+        return send_back(self.ingest_queue, deferred)
 
     def _delay(self, delivery: Delivery) -> None:
         if self.ingest_queue is not None and delivery.receipt_handle:
             delay = self.backoff.delay_seconds(delivery.attempt_number, self.rng)
             self.ingest_queue.delay_retry(delivery.source_arn, delivery.receipt_handle, delay)
-
-
-def _deferral(decision: Decision, *, throttled_default: float) -> float:
-    """How long a deferred record waits: until the slot its rules were promised (the latest); a throttle
-    with no rate budget to ask waits the retry backoff; at least a second (an invocation that ran out of
-    time leaves its record for the next one)."""
-    promised: list[float] = [MIN_DEFERRAL_SECONDS]
-    for failure in decision.reasons:
-        seconds = getattr(failure.error, "retry_after_seconds", None)
-        if isinstance(seconds, int | float):
-            promised.append(float(seconds))
-        elif isinstance(failure.error, ConnectThrottled):
-            promised.append(throttled_default)
-    return max(promised)
 
 
 def _utc_now() -> datetime:

@@ -44,10 +44,19 @@ def bus_to_ingest_queue(function: FunctionUnderTest) -> tuple[Any, str, str]:
     return events, archive["ArchiveArn"], queue_arn
 
 
-def delivered(function: FunctionUnderTest, queue_arn: str) -> dict[str, Any]:
-    messages = function.sqs.receive_message(
-        QueueUrl=function.ingest_url, MaxNumberOfMessages=10, AttributeNames=["All"], VisibilityTimeout=30
-    ).get("Messages", [])
+def delivered(function: FunctionUnderTest, queue_arn: str, count: int) -> dict[str, Any]:
+    """The ``count`` messages the bus rule delivered, as one Lambda batch."""
+    messages: list[dict[str, Any]] = []
+    for _ in range(10):
+        messages += function.sqs.receive_message(
+            QueueUrl=function.ingest_url,
+            MaxNumberOfMessages=10,
+            AttributeNames=["All"],
+            VisibilityTimeout=30,
+            WaitTimeSeconds=1,
+        ).get("Messages", [])
+        if len(messages) >= count:
+            break
     return {"Records": [received_as_lambda_record(message, queue_arn) for message in messages]}
 
 
@@ -88,7 +97,7 @@ def test_replaying_the_window_creates_no_new_task_and_reports_each_as_a_duplicat
                 }
             ]
         )
-    first = delivered(function, queue_arn)
+    first = delivered(function, queue_arn, 2)
     assert lambda_handler(first, context, dependencies=deps) == {"batchItemFailures": []}
     created = by_type(inbox.received())["Task Created"]
     tasks_before = list(function.connect.requests)
@@ -101,7 +110,7 @@ def test_replaying_the_window_creates_no_new_task_and_reports_each_as_a_duplicat
         EventEndTime=datetime.now(UTC) + timedelta(minutes=1),
         Destination={"Arn": events.describe_event_bus(Name=INGEST_BUS)["Arn"]},
     )
-    replayed = delivered(function, queue_arn)
+    replayed = delivered(function, queue_arn, 2)
     bodies = [json.loads(record["body"]) for record in replayed["Records"]]
     assert len(bodies) == len(first["Records"])
     assert all(body.get("replay-name") == "recover-window" for body in bodies)
