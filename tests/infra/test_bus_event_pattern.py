@@ -7,7 +7,6 @@ import json
 import subprocess
 import sys
 from collections.abc import Mapping as AbcMapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -25,27 +24,11 @@ from infra.event_pattern import (
 )
 from infra.paths import REPO_ROOT
 from task_creator.mapping.patterns import EventPattern
+from tests.infra.pattern_samples import mapping
 
 pytestmark = pytest.mark.unit
 
 ROOMY = BusRuleLimits(rules=1000, wildcard_rules=1000)
-
-
-@dataclass(frozen=True)
-class Rule:
-    name: str
-    match: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Mapping:
-    rules: tuple[Rule, ...] = field(default_factory=tuple)
-
-
-def mapping(*matches: dict[str, Any]) -> Mapping:
-    return Mapping(
-        rules=tuple(Rule(name=f"rule-{index}", match=match) for index, match in enumerate(matches))
-    )
 
 
 def event(source: str, detail_type: str = "Anything") -> dict[str, Any]:

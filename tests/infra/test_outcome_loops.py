@@ -6,7 +6,6 @@ outcome events shaped as the function publishes them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -19,25 +18,12 @@ from infra.event_pattern import (
     plan_bus_rules,
 )
 from task_creator.mapping.patterns import EventPattern
+from tests.infra.pattern_samples import Mapping, Rule, mapping
+from tests.infra.pattern_samples import outcome_event as sample_outcome_event
 
 pytestmark = pytest.mark.unit
 
 SOURCE = "acme.task-outcomes"
-
-
-@dataclass(frozen=True)
-class Rule:
-    name: str
-    match: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Mapping:
-    rules: tuple[Rule, ...] = field(default_factory=tuple)
-
-
-def mapping(*matches: dict[str, Any]) -> Mapping:
-    return Mapping(rules=tuple(Rule(f"rule-{index}", match) for index, match in enumerate(matches)))
 
 
 def event(source: str, detail_type: str) -> dict[str, Any]:
@@ -50,27 +36,7 @@ def forwarded(patterns: list[dict[str, Any]], candidate: dict[str, Any]) -> int:
 
 
 def outcome_event(detail_type: str, source: str = SOURCE) -> dict[str, Any]:
-    """An outcome event as EventBridge delivers it: identifiers only in ``detail`` (the issue-10 contract)."""
-    return {
-        "version": "0",
-        "id": "5f0b8c1e-0000-4000-8000-000000000001",
-        "detail-type": detail_type,
-        "source": source,
-        "account": "123456789012",
-        "time": "2025-05-01T10:00:00Z",
-        "region": "eu-west-1",
-        "resources": [],
-        "detail": {
-            "version": "1",
-            "eventId": "evt-1",
-            "eventSource": "acme.orders",
-            "eventDetailType": "OrderDelayed",
-            "rule": "order-delayed",
-            "action": "create",
-            "contactId": "c0ffee00-0000-4000-8000-000000000002",
-            "clientToken": "TaskCreator-0123456789abcdef",
-        },
-    }
+    return sample_outcome_event(detail_type, source)
 
 
 OUTCOMES = [outcome_event(detail_type) for detail_type in OUTCOME_DETAIL_TYPES]

@@ -13,6 +13,7 @@ from infra.application import build_app
 from infra.config import DeploymentConfigError
 from infra.event_pattern import OUTCOME_DETAIL_TYPES
 from task_creator.mapping.patterns import EventPattern
+from tests.infra.pattern_samples import outcome_event as sample_outcome_event
 from tests.infra.synthesis import (
     BASE_CONTEXT,
     OUTCOME_SOURCE,
@@ -38,23 +39,8 @@ def bus_arn(name: str) -> dict[str, Any]:
 
 
 def outcome_event(detail_type: str) -> dict[str, Any]:
-    """An outcome event of the outcomes app as EventBridge delivers it (identifiers only in detail)."""
-    return {
-        "version": "0",
-        "id": "5f0b8c1e-0000-4000-8000-000000000001",
-        "detail-type": detail_type,
-        "source": OUTCOME_SOURCE,
-        "account": "123456789012",
-        "time": "2025-05-01T10:00:00Z",
-        "region": "eu-west-1",
-        "resources": [],
-        "detail": {
-            "version": "1",
-            "eventId": "evt-1",
-            "eventSource": "acme.orders",
-            "rule": "every-acme-event",
-        },
-    }
+    """An outcome event of the outcomes app as EventBridge delivers it."""
+    return sample_outcome_event(detail_type, OUTCOME_SOURCE)
 
 
 def upstream_event(source: str, detail_type: str, detail: dict[str, Any]) -> dict[str, Any]:
