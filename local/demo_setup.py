@@ -16,7 +16,7 @@ from typing import Any
 
 from infra.config import TaskCreatorConfig
 from infra.paths import REPO_ROOT
-from local.identifiers import LOCAL_CONTACT_FLOW_ID, LOCAL_INSTANCE_ID
+from local.identifiers import LOCAL_CONNECT_REQUESTS_PER_SECOND, LOCAL_CONTACT_FLOW_ID, LOCAL_INSTANCE_ID
 from local.publish import SampleError, SampleMessage, sample_messages
 
 Progress = Callable[[str], None]
@@ -28,6 +28,7 @@ def local_configs(cdk_json: Path = REPO_ROOT / "cdk.json") -> tuple[TaskCreatorC
     context = {key: value for key, value in context.items() if not key.startswith("@")}
     context.setdefault("connectInstanceId", LOCAL_INSTANCE_ID)
     context.setdefault("contactFlowId", LOCAL_CONTACT_FLOW_ID)
+    context["connectRequestsPerSecond"] = LOCAL_CONNECT_REQUESTS_PER_SECOND  # the emulator has no quota
     standard = TaskCreatorConfig.from_context({**context, "fifo": False}.get)
     fifo_name = f"{standard.stack_name}Fifo"
     fifo = TaskCreatorConfig.from_context(

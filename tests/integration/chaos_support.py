@@ -51,7 +51,7 @@ from local.aws import EmbeddedAws
 from local.connect_emulator import ConnectEmulator
 from local.event_source import EventSourceMapping, Invoker, SqsEventSource, drain
 from local.function_output import OutcomeRecorder, captured_function_output
-from local.identifiers import LOCAL_CONTACT_FLOW_ID, LOCAL_INSTANCE_ID
+from local.identifiers import LOCAL_CONNECT_REQUESTS_PER_SECOND, LOCAL_CONTACT_FLOW_ID, LOCAL_INSTANCE_ID
 from local.lambda_context import LocalLambdaContext
 from local.pipeline import LocalPipeline, PipelineOptions, build_function
 from local.redrive import inspect_queue
@@ -91,6 +91,7 @@ def chaos_config(
         "contactFlowId": LOCAL_CONTACT_FLOW_ID,
         "stackName": CHAOS_STACK_NAME,
         "maxReceiveCount": attempt_budget,
+        "connectRequestsPerSecond": LOCAL_CONNECT_REQUESTS_PER_SECOND,
     }
     if mapping_file is not None:
         context["mappingFile"] = str(mapping_file)

@@ -23,7 +23,7 @@ from local.aws import EmbeddedAws
 from local.cli import main
 from local.connect_emulator import ConnectEmulator, TaskRecord
 from local.function_output import OutcomeRecorder, captured_function_output
-from local.identifiers import LOCAL_CONTACT_FLOW_ID, LOCAL_INSTANCE_ID
+from local.identifiers import LOCAL_CONNECT_REQUESTS_PER_SECOND, LOCAL_CONTACT_FLOW_ID, LOCAL_INSTANCE_ID
 from local.pipeline import LocalPipeline, PipelineOptions
 from local.redrive import QueueMessage, inspect_queue
 from tests.support import EVENTS_DIR, REPO_ROOT
@@ -48,8 +48,14 @@ def embedded_aws(_embedded_aws_session: EmbeddedAws) -> EmbeddedAws:
 
 
 def deployment_config(**context: Any) -> TaskCreatorConfig:
-    """A deployment's settings from CDK context values (the local Connect instance and flow by default)."""
-    values = {"connectInstanceId": LOCAL_INSTANCE_ID, "contactFlowId": LOCAL_CONTACT_FLOW_ID, **context}
+    """A deployment's settings from CDK context values (the local Connect instance and flow, and the
+    offline rate budget, by default)."""
+    values = {
+        "connectInstanceId": LOCAL_INSTANCE_ID,
+        "contactFlowId": LOCAL_CONTACT_FLOW_ID,
+        "connectRequestsPerSecond": LOCAL_CONNECT_REQUESTS_PER_SECOND,
+        **context,
+    }
     return TaskCreatorConfig.from_context(values.get)
 
 

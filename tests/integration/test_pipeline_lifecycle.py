@@ -240,13 +240,14 @@ def test_the_same_follow_ups_published_again_change_nothing(
     before = task.history
     function_outcomes.clear()
 
-    for step in (CREATE, UPDATE, COMPLETE):  # PutEvents gives each a new id: the function sees new events
+    # PutEvents gives each a new id, but the same content and time: the same events (their fingerprint)
+    for step in (CREATE, UPDATE, COMPLETE):
         arrivals.arrive(step, order_event(step))
     arrivals.finish()
 
     assert connect_emulator.task(task.contact_id).history == before
     assert len(connect_emulator.tasks()) == 1
-    assert outcomes_of(function_outcomes, arrivals.ids[UPDATE]) == [Outcome.SKIPPED]
+    assert outcomes_of(function_outcomes, arrivals.ids[UPDATE]) == [Outcome.SKIPPED]  # its task is completed
     assert outcomes_of(function_outcomes, arrivals.ids[COMPLETE]) == [Outcome.SKIPPED]
 
 

@@ -55,9 +55,9 @@ def test_standard_deployment_has_the_stacks_queues_rule_and_ledger(embedded_aws:
     assert topology.function_timeout_seconds == function_timeout_seconds(
         config, rule_count=len(mapping.rules)
     )
-    assert topology.function_timeout_seconds == 72  # the stack's, for cdk.json's defaults
-    assert ingest["VisibilityTimeout"] == "432"  # 6 x the 72 s function timeout
-    assert ingest["VisibilityTimeout"] == str(ingest_visibility_timeout_seconds(72, 0))
+    assert topology.function_timeout_seconds == 194  # the stack's, for cdk.json's defaults
+    assert ingest["VisibilityTimeout"] == "1164"  # 6 x the 194 s function timeout
+    assert ingest["VisibilityTimeout"] == str(ingest_visibility_timeout_seconds(194, 0))
     assert ingest["MessageRetentionPeriod"] == str(whole_seconds(INGEST_RETENTION))
     assert ingest["MaximumMessageSize"] == str(INGEST_MAX_MESSAGE_SIZE_BYTES)
     dlq = sqs.get_queue_attributes(QueueUrl=topology.dead_letter_queue.url, AttributeNames=["All"])[
@@ -139,8 +139,10 @@ def test_fifo_deployment_feeds_both_ingest_queues_to_the_function(
         lane.queue.arn for lane in pipeline.topology.lanes
     ]
     assert pipeline.event_source is pipeline.event_sources[0]
-    assert pipeline.function_timeout_seconds == pipeline.topology.function_timeout_seconds == 112
-    assert pipeline.new_context().get_remaining_time_in_millis() > 96_000
+    # the shipped mapping's 10 rules with task keys; a FIFO batch in order at each container's rate
+    expected = function_timeout_seconds(config, rule_count=10, lifecycle=True)
+    assert pipeline.function_timeout_seconds == pipeline.topology.function_timeout_seconds == expected
+    assert pipeline.new_context().get_remaining_time_in_millis() > (expected - 1) * 1000
 
 
 def test_fifo_deployment_gives_the_function_the_fifo_dlq(embedded_aws: EmbeddedAws) -> None:
