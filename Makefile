@@ -66,8 +66,8 @@ synth: $(STAMP) $(NODE_STAMP)  ## offline CDK synth with example ids: template +
 deploy: $(STAMP) $(NODE_STAMP)  ## cdk deploy: make deploy CDK_CONTEXT="-c connectInstanceId=... -c contactFlowId=..."
 	npx --no-install cdk deploy $(CDK_CONTEXT)
 
-bench: $(STAMP)  ## benchmarks (not part of make test): batch concurrency, planning cost, cold-start imports
-	PYTHONPATH=lambda $(PY) -m benchmarks.run
+bench: $(STAMP) lambda-deps  ## benchmarks (not in make test): issue 11's six figures and a naive peer, design figures, chaos; BENCH_ARGS=--quick
+	PYTHONPATH=lambda $(PY) -m benchmarks.run $(BENCH_ARGS)
 
 clean:  ## remove build output and caches (keeps .venv and node_modules)
 	rm -rf cdk.out build .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,194 +1,209 @@
-"""Measure what the design claims: concurrency within a batch, planning cost, cold-start imports.
+"""``make bench``: the six figures of issue 11, each against its goal with the naive peer beside it, then
+where the handler's CPU and init go, then the design's own figures and the chaos run.
 
-    .venv/bin/python -m benchmarks.run [--repeat N] [--chaos-events N]
+    PYTHONPATH=lambda .venv/bin/python -m benchmarks.run [--quick] [--events N] [--quota Q] ...
 
-Connect is the project's emulator on loopback with a fixed latency (the real API answers in ~50-150 ms),
-reached by the production boto3 client; nothing leaves the machine. Figures are wall-clock medians,
-except the chaos run's (one seeded run of ``benchmarks.chaos``; ``--chaos-events 0`` skips it).
+Everything stays on this machine: moto (two processes: SQS and EventBridge, DynamoDB) and the Connect
+emulator (one process) answer on loopback; the function is the real one, built from the stack's
+environment by its own ``build_dependencies``; the naive peer is ``benchmarks.naive``. Progress goes to
+stderr, figures to stdout. See docs/benchmarks.md for what each figure measures and how faithfully.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import statistics
-import subprocess
 import sys
-import time
-from collections.abc import Callable
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-import boto3
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
+from benchmarks import figures
+from benchmarks.batch_latency import BatchLatency, measure_batch_latency
 from benchmarks.chaos import DEFAULT_EVENTS as CHAOS_EVENTS
 from benchmarks.chaos import bench_chaos, print_report
-from local.connect_emulator import ConnectEmulator, EmulatorConfig, FaultConfig, FixedLatency
-from local.lambda_context import LocalLambdaContext
-from task_creator.adapters.connect import ConnectTasks, make_connect_client
-from task_creator.dependencies import AWS_CLIENT_CONFIG, AwsClients, Dependencies, build_dependencies
-from task_creator.handler import lambda_handler
-from task_creator.mapping.envelope import event_from_eventbridge, event_from_sqs_record
-from task_creator.mapping.planning import PlanningContext, plan_event
-from task_creator.mapping.render import TaskDefaults
-from task_creator.mapping.rules import load_mapping
-from task_creator.settings import Settings
-from tests.support import create_rules_only
+from benchmarks.cold_start import build_assets, import_times, measure_cold_start
+from benchmarks.design import machine, print_design
+from benchmarks.hot_path import child_spec, measure_hot_path
+from benchmarks.memory import measure_memory
+from benchmarks.peers import ROOT, EmulatorProcess, MotoProcess
+from benchmarks.profiling import Profile, measure_profile
+from benchmarks.sustained import CEILING_EVENTS, HANDLER, NAIVE, round_trip_seconds, run_sustained
+from benchmarks.workload import LEAN, LEDGER, bench_config, write_create_rules_mapping
 
-ROOT = Path(__file__).resolve().parent.parent
-CONNECT_LATENCY_SECONDS = 0.1
-BATCH_SIZE = 10
-
-
-def median_seconds(action: Callable[[], object], repeat: int) -> float:
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        action()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
+DEPLOYMENTS = (LEAN, LEDGER)
+QUICK = {
+    "events": 300,
+    "hot_batches": 60,
+    "profile_batches": 100,
+    "cold_runs": 3,
+    "memory_events": 2_000,
+    "latency_repeat": 8,
+    "chaos_events": 0,
+    "repeat": 3,
+}
 
 
-def batch_event(run: int) -> dict[str, Any]:
-    template = json.loads((ROOT / "events" / "eventbridge-order-delayed.json").read_text())
-    records = []
-    for index in range(BATCH_SIZE):
-        event = {
-            **template,
-            "id": f"bench-{run}-{index}",
-            "detail": {**template["detail"], "orderId": f"B-{run}-{index}"},
-        }
-        records.append(
-            {
-                "messageId": f"m-{run}-{index}",
-                "receiptHandle": "rh",
-                "body": json.dumps(event),
-                "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1763906700000"},
-                "messageAttributes": {},
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:task-creator-ingest",
-                "awsRegion": "us-east-1",
-            }
-        )
-    return {"Records": records}
+def progress(message: str) -> None:
+    print(f"... {message}", file=sys.stderr, flush=True)
 
 
-def time_batches(deps: Dependencies, repeat: int) -> float:
-    """Median wall time of one batch through the real handler; every batch carries new orders."""
-    runs = iter(range(10_000))
-    return median_seconds(
-        lambda: lambda_handler(
-            batch_event(next(runs)), cast(LambdaContext, LocalLambdaContext()), dependencies=deps
-        ),
-        repeat,
-    )
-
-
-def bench_batch_concurrency(repeat: int) -> list[tuple[int, float]]:
-    os.environ.update(
-        AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1"
-    )
-    os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
-    config = EmulatorConfig(faults=FaultConfig(latency=FixedLatency(CONNECT_LATENCY_SECONDS)))
-    results = []
-    with ConnectEmulator(config) as emulator:
-        os.environ["AWS_ENDPOINT_URL_CONNECT"] = emulator.endpoint_url
-        for parallel in (1, 5, 10):
-            settings = Settings(
-                connect_instance_id="11111111-2222-3333-4444-555555555555",
-                contact_flow_id="66666666-7777-8888-9999-000000000000",
-                max_parallel_calls=parallel,
-                token_namespace=f"bench-{parallel}",
-            )
-            clients = AwsClients(
-                connect=ConnectTasks(make_connect_client(AWS_CLIENT_CONFIG, max_pool_connections=parallel)),
-                sqs=boto3.client("sqs", endpoint_url="http://127.0.0.1:9"),  # unused: nothing fails
-                dynamodb=lambda: boto3.client("dynamodb", endpoint_url="http://127.0.0.1:9"),
-            )
-            deps = build_dependencies(settings, clients=clients, mapping=create_rules_only())
-            seconds = time_batches(deps, repeat)
-            results.append((parallel, seconds))
-    return results
-
-
-def bench_planning(repeat: int) -> list[tuple[str, float]]:
-    mapping = load_mapping(ROOT / "lambda" / "mapping.json")
-    context = PlanningContext(TaskDefaults("i", "f"), "bench")
-    direct = json.loads((ROOT / "events" / "eventbridge-order-delayed.json").read_text())
-    raw = json.loads((ROOT / "events" / "sqs-raw-payloads.json").read_text())["Records"][0]
-    cases: dict[str, Callable[[], object]] = {
-        f"EventBridge event, {len(mapping.rules)} rules, 1 match": lambda: plan_event(
-            event_from_eventbridge(direct), mapping, context
-        ),
-        "raw SQS record (parse + plan)": lambda: plan_event(event_from_sqs_record(raw), mapping, context),
-    }
-    loops = 2_000
-    return [(name, median_seconds(repeated(action, loops), repeat) / loops) for name, action in cases.items()]
-
-
-def repeated(action: Callable[[], object], times: int) -> Callable[[], None]:
-    def run() -> None:
-        for _ in range(times):
-            action()
-
-    return run
-
-
-def bench_cold_imports(repeat: int) -> list[tuple[str, float]]:
-    probes = {
-        "import task_creator.handler (tracing off)": "import task_creator.handler",
-        "+ Powertools Tracer() when tracing is on": (
-            "import task_creator.handler, os; os.environ.update(AWS_LAMBDA_FUNCTION_NAME='bench',"
-            " POWERTOOLS_TRACE_DISABLED='false'); from aws_lambda_powertools import Tracer; Tracer()"
-        ),
-    }
-    results = []
-    for name, statement in probes.items():
-        code = f"import time; t=time.perf_counter(); {statement}; print(time.perf_counter()-t)"
-        samples = []
-        for _ in range(repeat):
-            output = subprocess.run(
-                [sys.executable, "-c", code],
-                check=True,
-                capture_output=True,
-                text=True,
-                cwd=ROOT / "lambda",
-                env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
-            ).stdout
-            samples.append(float(output.strip().splitlines()[-1]))
-        results.append((name, statistics.median(samples)))
-    return results
-
-
-def main() -> None:
+def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--events", type=int, default=2_000, help="figure 1-2's backlog (default 2000)")
+    parser.add_argument("--quota", type=float, default=20.0, help="the emulator's StartTaskContact rps")
+    parser.add_argument("--burst", type=int, default=20, help="the emulator's burst")
+    parser.add_argument("--latency-ms", type=float, default=100.0, help="Connect latency, figures 1, 2, 5")
+    parser.add_argument("--hot-batches", type=int, default=300, help="figure 3's batches of 10")
+    parser.add_argument("--profile-batches", type=int, default=300, help="the profile's batches of 10")
+    parser.add_argument("--cold-runs", type=int, default=7, help="figure 4's runs of each process")
+    parser.add_argument("--memory-events", type=int, default=10_000, help="figure 6's events")
+    parser.add_argument("--latency-repeat", type=int, default=20, help="figure 5's batches")
+    parser.add_argument("--repeat", type=int, default=5, help="the design figures' runs")
     parser.add_argument("--chaos-events", type=int, default=CHAOS_EVENTS, help="0: no chaos run")
-    arguments = parser.parse_args()
-    repeat = arguments.repeat
-    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} cores, median of {repeat} runs\n")
+    parser.add_argument("--profile-out", type=Path, default=ROOT / "build" / "benchmarks" / "handler.pstats")
+    parser.add_argument("--quick", action="store_true", help="every count small: a check, not figures")
+    arguments = parser.parse_args(argv)
+    if arguments.quick:
+        for name, value in QUICK.items():
+            setattr(arguments, name, min(getattr(arguments, name), value))
+    return arguments
+
+
+@dataclass(frozen=True)
+class Results:
+    six: list[figures.Figure]
+    profile: Profile
+    imports: list[tuple[str, float, float]]
+    batch_latency: BatchLatency
+
+
+def measure_throughput(
+    aws: MotoProcess, emulator: EmulatorProcess, arguments: argparse.Namespace, mapping_file: Path
+) -> list[figures.Figure]:
+    """Figures 1 and 2, from the same drains."""
+    latency, quota = arguments.latency_ms / 1000, arguments.quota
+    progress("figures 1-2: round trip, harness ceiling, the handler's and the naive peer's drains")
+    round_trip = round_trip_seconds(emulator, aws, latency)
+    common = {"burst": arguments.burst, "latency": latency, "mapping_file": mapping_file}
+    ceiling_events = min(arguments.events, CEILING_EVENTS)
+    ceiling = run_sustained(aws, emulator, HANDLER, events=ceiling_events, quota=None, **common)
+    handler = run_sustained(aws, emulator, HANDLER, events=arguments.events, quota=quota, **common)
+    naive = run_sustained(aws, emulator, NAIVE, events=arguments.events, quota=quota, **common)
+    config = bench_config(LEDGER, mapping_file)
+    return [
+        figures.sustained_rate(handler, naive, ceiling, quota),
+        figures.cost(
+            handler,
+            naive,
+            quota=quota,
+            containers=config.max_concurrency,
+            round_trip=round_trip,
+            parallel=config.max_parallel_calls,
+        ),
+    ]
+
+
+def measure(arguments: argparse.Namespace, directory: Path) -> Results:
+    mapping_file = write_create_rules_mapping(directory)
+    with MotoProcess() as aws, EmulatorProcess() as emulator:
+
+        def spec(deployment: str) -> dict[str, Any]:
+            return child_spec(aws, emulator, deployment, mapping_file)
+
+        six = measure_throughput(aws, emulator, arguments, mapping_file)
+        progress("figure 3: CPU per record")
+        hot = {
+            name: measure_hot_path(spec(name), emulator, batches=arguments.hot_batches)
+            for name in DEPLOYMENTS
+        }
+        six.append(figures.hot_path(hot[LEAN], hot[LEDGER]))
+        progress("figure 4: cold starts (building the asset first)")
+        assets = build_assets(directory, mapping_file)
+        cold = {
+            name: measure_cold_start(assets, spec(name), emulator, runs=arguments.cold_runs)
+            for name in DEPLOYMENTS
+        }
+        six.append(figures.cold_start(cold[LEAN], cold[LEDGER]))
+        imports = import_times(assets.compiled, spec(LEAN)["environment"])
+        progress("figure 5: batch latency")
+        latency = measure_batch_latency(
+            aws, emulator, mapping_file, latency=arguments.latency_ms / 1000, repeat=arguments.latency_repeat
+        )
+        six.append(figures.batch_latency(latency))
+        progress(f"figure 6: memory over {arguments.memory_events:,} events")
+        events = arguments.memory_events
+        ledger_spec = spec(LEDGER)
+        memory_ledger = measure_memory(ledger_spec, emulator, "handler", events=events)
+        memory_naive = measure_memory(ledger_spec, emulator, "naive", events=events)
+        memory_lean = measure_memory(spec(LEAN), emulator, "handler", events=events)
+        six.append(figures.memory(memory_ledger, memory_lean, memory_naive))
+        progress("profile of the handler's CPU per record")
+        profile = measure_profile(
+            spec(LEAN), emulator, batches=arguments.profile_batches, keep_stats=arguments.profile_out
+        )
+    return Results(six, profile, imports, latency)
+
+
+def print_profile(profile: Profile) -> None:
     print(
-        f"Batch of {BATCH_SIZE} records, Connect latency {CONNECT_LATENCY_SECONDS * 1000:.0f} ms (emulator)"
+        f"\nWhere the handler's CPU goes ({profile.cpu_ms_per_record:.2f} ms per record, records inline, "
+        f"{profile.records} records, {profile.samples} CPU samples)"
     )
-    print("| MAX_PARALLEL_CALLS | batch wall time |\n| ---: | ---: |")
-    for parallel, seconds in bench_batch_concurrency(repeat):
-        print(f"| {parallel} | {seconds * 1000:.0f} ms |")
-    print("\nPlanning (match + render + limits + token), pure code")
-    print("| case | per event |\n| --- | ---: |")
-    for name, seconds in bench_planning(repeat):
-        print(f"| {name} | {seconds * 1e6:.0f} µs |")
-    print("\nCold-start imports (fresh interpreter)")
-    print("| what | time |\n| --- | ---: |")
-    for name, seconds in bench_cold_imports(repeat):
-        print(f"| {name} | {seconds * 1000:.0f} ms |")
+    print("| self time in | share |\n| --- | ---: |")
+    for name, share in profile.categories:
+        print(f"| {name} | {share:.1%} |")
+    print("\n| stage (cumulative) | share | ms per record |\n| --- | ---: | ---: |")
+    for name, share in profile.stages:
+        print(f"| {name} | {share:.1%} | {share * profile.cpu_ms_per_record:.2f} |")
+    print("\n| function (cumulative CPU) | share |\n| --- | ---: |")
+    for name, share in profile.inclusive[:20]:
+        print(f"| {name} | {share:.1%} |")
+    print("\n| function (cProfile self time, wall, waits left out) | ms per record |\n| --- | ---: |")
+    for name, ms in profile.cprofile_top[:15]:
+        print(f"| {name} | {ms:.3f} |")
+    if profile.missing_tasks:
+        print(
+            f"INVALID: {profile.missing_tasks} tasks the profiled runs should have created were not created"
+        )
+    if profile.stats_file is not None:
+        print(f"\ncProfile stats: python -m pstats {profile.stats_file}")
+
+
+def print_imports(imports: list[tuple[str, float, float]]) -> None:
+    total = sum(row[1] for row in imports)
+    print(
+        f"\npython -X importtime -c 'import task_creator.handler' (the compiled asset): {total:.0f} ms in all"
+    )
+    print("| module | self | cumulative |\n| --- | ---: | ---: |")
+    for name, self_ms, cumulative_ms in imports[:15]:
+        print(f"| {name.strip()} | {self_ms:.1f} ms | {cumulative_ms:.1f} ms |")
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = parse_arguments(argv)
+    print(f"Task Creator benchmarks: {machine()}")
+    print(
+        f"Q = {arguments.quota:g} rps (burst {arguments.burst}), 2 containers, Connect latency "
+        f"{arguments.latency_ms:.0f} ms, backlog {arguments.events:,} events; naive peer in the same run\n"
+    )
+    with tempfile.TemporaryDirectory(prefix="task-creator-bench-") as directory:
+        results = measure(arguments, Path(directory))
+    for figure in results.six:
+        print(figure.render())
+    print_profile(results.profile)
+    print_imports(results.imports)
+    print()
+    progress("the design's figures")
+    print_design(arguments.repeat, results.batch_latency.by_parallel_calls, arguments.latency_ms)
     if arguments.chaos_events > 0:
+        progress(f"the chaos run ({arguments.chaos_events:,} events)")
         print()
         print_report(bench_chaos(arguments.chaos_events))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
