@@ -3,6 +3,7 @@ and the mapping; nothing from this machine's tests, tooling or caches."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -60,15 +61,26 @@ def test_asset_dependencies_are_pinned_versions_built_for_lambda_arm64(asset_dir
     assert all("aarch64" in name and "cpython-313" in name for name in native), native
 
 
-def test_asset_carries_no_tests_tooling_or_caches(asset_dir: Path) -> None:
+def test_asset_carries_no_tests_or_tooling(asset_dir: Path) -> None:
     top_level = {path.name for path in asset_dir.iterdir()}
-    caches = [
-        str(path) for path in asset_dir.rglob("*") if path.name == "__pycache__" or path.suffix == ".pyc"
-    ]
 
-    assert not top_level & {"tests", "local", "bin", "requirements.txt", "__pycache__"}
+    assert not top_level & {"tests", "local", "bin", "requirements.txt"}
     assert not (asset_dir / "task_creator" / "tests").exists()
-    assert caches == []
+
+
+def test_every_module_of_the_asset_has_bytecode_for_the_runtime_that_never_goes_stale(
+    asset_dir: Path,
+) -> None:
+    # Lambda's /var/task is read-only: without bytecode every cold start compiles what it imports.
+    sources = [path for path in asset_dir.rglob("*.py") if "__pycache__" not in path.parts]
+    tag = f"cpython-{LAMBDA_PYTHON_VERSION.replace('.', '')}"
+    pycs = {path: path.parent / "__pycache__" / f"{path.stem}.{tag}.pyc" for path in sources}
+
+    assert [str(path) for path, pyc in pycs.items() if not pyc.exists()] == []
+    handler_pyc = pycs[asset_dir / "task_creator" / "handler.py"].read_bytes()
+    assert handler_pyc[:4] == importlib.util.MAGIC_NUMBER
+    # PEP 552 flags: bit 0 set (hash-based), bit 1 clear (unchecked): valid whatever the files' times.
+    assert int.from_bytes(handler_pyc[4:8], "little") == 0b01
 
 
 def test_asset_hash_changes_with_the_mapping_and_the_platform(tmp_path: Path) -> None:
