@@ -5,9 +5,18 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import jmespath
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from task_creator.mapping.templates import TemplateError, as_text, compile_template, has_placeholder
+from task_creator.mapping.templates import (
+    FieldPath,
+    TemplateError,
+    as_text,
+    compile_template,
+    has_placeholder,
+)
 
 EVENT: dict[str, Any] = {
     "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
@@ -234,3 +243,28 @@ def test_placeholder_values_are_each_expressions_value_in_order() -> None:
 
 def test_a_template_without_placeholders_has_no_values() -> None:
     assert compile_template("plain").placeholder_values({}) == ()
+
+
+# --- the plain-path fast path agrees with JMESPath -------------------------------------------------
+
+_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.sampled_from("abc"), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@pytest.mark.parametrize("path", ["a", "a.b", "a.b.c", '"a"."b"', "c.a.b.a"])
+@given(data=_VALUES)
+def test_a_plain_path_is_walked_exactly_as_jmespath_reads_it(path: str, data: object) -> None:
+    template = compile_template("{{ " + path + " }}")
+
+    assert isinstance(template.parts[0], FieldPath)
+    assert template.render(data) == jmespath.search(path, data)
+
+
+@pytest.mark.parametrize("expression", ["a[0]", "a.b[*]", "join(',', a)", "a || b", "`1`"])
+def test_anything_but_a_plain_path_keeps_jmespath(expression: str) -> None:
+    assert not isinstance(compile_template("{{ " + expression + " }}").parts[0], FieldPath)

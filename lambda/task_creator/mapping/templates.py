@@ -30,15 +30,35 @@ class TemplateError(ValueError):
 
 
 @dataclass(frozen=True)
+class FieldPath:
+    """A placeholder that is a plain path of fields (``detail.orderId``, ``"detail-type"``), by far the
+    most common kind: walked directly, exactly as JMESPath reads it (a missing field, or anything but an
+    object on the way, is null), without its interpreter's cost on every record."""
+
+    expression: str
+    fields: tuple[str, ...]
+
+    def search(self, data: Any) -> Any:
+        for name in self.fields:
+            if not isinstance(data, dict):
+                return None
+            data = data.get(name)
+        return data
+
+
+Expression = ParsedResult | FieldPath
+
+
+@dataclass(frozen=True)
 class Template:
     """A compiled template string: literal text and JMESPath expressions, in order."""
 
     text: str
-    parts: tuple[str | ParsedResult, ...]
+    parts: tuple[str | Expression, ...]
 
     @property
     def is_single_expression(self) -> bool:
-        return len(self.parts) == 1 and isinstance(self.parts[0], ParsedResult)
+        return len(self.parts) == 1 and not isinstance(self.parts[0], str)
 
     def render(self, data: Any) -> Any:
         """The value (single placeholder) or the text (anything else) for ``data``."""
@@ -46,11 +66,11 @@ class Template:
 
     @property
     def has_placeholders(self) -> bool:
-        return any(isinstance(part, ParsedResult) for part in self.parts)
+        return any(not isinstance(part, str) for part in self.parts)
 
     def placeholder_values(self, data: Any) -> tuple[Any, ...]:
         """The value of each placeholder for ``data``, in order; raise TemplateError when one fails."""
-        return tuple(_search(part, data) for part in self.parts if isinstance(part, ParsedResult))
+        return tuple(_search(part, data) for part in self.parts if not isinstance(part, str))
 
     def fill(self, values: tuple[Any, ...]) -> Any:
         """The template rendered with ``values`` (from ``placeholder_values``)."""
@@ -63,7 +83,7 @@ class Template:
 
 def compile_template(text: str) -> Template:
     """Compile ``text``; raise TemplateError naming the bad expression."""
-    parts: list[str | ParsedResult] = []
+    parts: list[str | Expression] = []
     position = 0
     for placeholder in _PLACEHOLDER.finditer(text):
         if placeholder.start() > position:
@@ -79,7 +99,8 @@ def compile_template(text: str) -> Template:
         unknown = sorted(_function_names(compiled.parsed) - KNOWN_FUNCTIONS)
         if unknown:
             raise TemplateError(f"unknown JMESPath function {', '.join(unknown)}() in {expression!r}")
-        parts.append(compiled)
+        fields = _field_path(compiled.parsed)
+        parts.append(FieldPath(expression, fields) if fields else compiled)
         position = placeholder.end()
     tail = text[position:]
     if "{{" in tail:
@@ -123,7 +144,24 @@ def _function_names(node: Any) -> set[str]:
     return names
 
 
-def _search(expression: ParsedResult, data: Any) -> Any:
+def _field_path(node: Any) -> tuple[str, ...] | None:
+    """The field names of an AST that is only fields and subexpressions of fields; None otherwise."""
+    if not isinstance(node, dict):
+        return None
+    if node.get("type") == "field":
+        return (str(node["value"]),)
+    if node.get("type") != "subexpression":
+        return None
+    fields: tuple[str, ...] = ()
+    for child in node.get("children", []):
+        child_fields = _field_path(child)
+        if child_fields is None:
+            return None
+        fields += child_fields
+    return fields
+
+
+def _search(expression: Expression, data: Any) -> Any:
     try:
         return expression.search(data)
     except _SEARCH_FAILURES as error:
