@@ -47,9 +47,7 @@ def function_environment(
     fleet_rate: float | None = None,
 ) -> tuple[Topology, dict[str, str], ContainerRate]:
     """The deployment's topology on ``aws`` and the function's environment there. With ``fleet_rate``
-    the stack was given it (``workload.FLEET_RATE_CONTEXT_KEY``); when the stack does not derive the
-    containers' rate from it, the benchmark sets ``fleet_rate / maxConcurrency`` itself, as the issue
-    says the stack will."""
+    the stack was given it (``workload.FLEET_RATE_CONTEXT_KEY``) and derived each container's rate."""
     mapping = load_mapping(config.mapping_file)
     topology = provision_topology(
         aws, config, mapping, visibility_timeout_seconds=options.visibility_timeout_seconds
@@ -66,12 +64,7 @@ def function_environment(
     environment = {**offline_function_environment(config, topology, options), **aws.function_endpoints()}
     rate = ContainerRate(None, "the stack")
     if fleet_rate is not None:
-        if CONTAINER_RATE_VARIABLE in environment:
-            rate = ContainerRate(float(environment[CONTAINER_RATE_VARIABLE]), "the stack")
-        else:
-            per_container = fleet_rate / config.max_concurrency
-            environment[CONTAINER_RATE_VARIABLE] = f"{per_container:g}"
-            rate = ContainerRate(per_container, "the benchmark")
+        rate = ContainerRate(float(environment[CONTAINER_RATE_VARIABLE]), "the stack")
     return topology, environment, rate
 
 

@@ -29,7 +29,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from task_creator.creator import TaskCreator
 from task_creator.errors import OutcomePublishFailed, TaskCreatorError, UnexpectedError
-from task_creator.mapping.envelope import event_from_sqs_record
+from task_creator.mapping.envelope import event_from_sqs_record, sqs_string_attributes
 from task_creator.observability import log_unexpected
 from task_creator.outcome_publisher import PendingOutcomes
 from task_creator.records import DELIVERY_ID_ATTRIBUTE, PRIOR_ATTEMPTS_ATTRIBUTE, Delivery, EventReport
@@ -117,6 +117,7 @@ def sqs_delivery(record: dict[str, Any]) -> Delivery:
     except (TypeError, ValueError):
         receive_count = 1
     message_attributes = record.get("messageAttributes") or {}
+    strings = sqs_string_attributes(record)
     return Delivery(
         body=str(record.get("body", "")),
         message_id=str(record.get("messageId", "")),
@@ -125,15 +126,9 @@ def sqs_delivery(record: dict[str, Any]) -> Delivery:
         receipt_handle=record.get("receiptHandle"),
         receive_count=receive_count,
         message_group_id=attributes.get("MessageGroupId"),
-        prior_attempts=_whole_number(_string_attribute(message_attributes, PRIOR_ATTEMPTS_ATTRIBUTE)),
-        original_id=_string_attribute(message_attributes, DELIVERY_ID_ATTRIBUTE),
+        prior_attempts=_whole_number(strings.get(PRIOR_ATTEMPTS_ATTRIBUTE)),
+        original_id=strings.get(DELIVERY_ID_ATTRIBUTE) or None,
     )
-
-
-def _string_attribute(attributes: Any, name: str) -> str | None:
-    value = attributes.get(name) if isinstance(attributes, dict) else None
-    text = value.get("stringValue") if isinstance(value, dict) else None
-    return text if isinstance(text, str) and text else None
 
 
 def _whole_number(text: str | None) -> int:

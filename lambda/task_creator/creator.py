@@ -286,7 +286,7 @@ class TaskCreator:
     def _dead_letter_queue(self, delivery: Delivery) -> DeadLetterQueue:
         """A FIFO queue's records go to the FIFO DLQ (FIFO_DLQ_URL) when there is one, keeping their
         message group; everything else to DLQ_URL."""
-        if delivery.source_arn.endswith(".fifo") and self.fifo_dead_letters is not None:
+        if delivery.fifo and self.fifo_dead_letters is not None:
             return self.fifo_dead_letters
         if self.dead_letters is None:
             raise DeadLetterUnavailable("DLQ_URL is not set: the record stays on its queue")

@@ -54,9 +54,14 @@ class Delivery:
         return self.original_id or self.message_id
 
     @property
+    def fifo(self) -> bool:
+        """From a FIFO queue: only a ``.fifo`` ARN says so (fair queues set MessageGroupId too)."""
+        return self.source_arn.endswith(".fifo")
+
+    @property
     def deferrable(self) -> bool:
         """A standard queue's record can be sent back with a delay; a FIFO one would lose its place."""
-        return bool(self.receipt_handle) and not self.source_arn.endswith(".fifo")
+        return bool(self.receipt_handle) and not self.fifo
 
 
 @dataclass(frozen=True)

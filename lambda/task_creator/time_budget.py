@@ -16,19 +16,6 @@ from dataclasses import dataclass
 
 from task_creator.rate_limit import MAX_SLOT_WAIT_SECONDS
 
-__all__ = [
-    "AWS_CALL_BUDGET",
-    "BATCH_END_CALLS",
-    "KEYED_RULE_CALLS",
-    "LAMBDA_MAX_TIMEOUT_SECONDS",
-    "MAX_SLOT_WAIT_SECONDS",
-    "RULE_CALLS",
-    "SETTLE_CALLS",
-    "CallBudget",
-    "deadline_margin_seconds",
-    "function_timeout_seconds",
-]
-
 # botocore's standard retry mode waits rand(0, 1) * 2 ** (attempt - 1) seconds (capped at 20) before a
 # retry, and may add up to 5 s more when the service sends x-amz-retry-after.
 _BOTOCORE_MAX_BACKOFF_SECONDS = 20.0

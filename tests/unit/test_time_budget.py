@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from task_creator.rate_limit import MAX_SLOT_WAIT_SECONDS
 from task_creator.time_budget import (
     AWS_CALL_BUDGET,
     BATCH_END_CALLS,
     KEYED_RULE_CALLS,
     LAMBDA_MAX_TIMEOUT_SECONDS,
-    MAX_SLOT_WAIT_SECONDS,
     RULE_CALLS,
     SETTLE_CALLS,
     CallBudget,

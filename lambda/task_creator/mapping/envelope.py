@@ -115,7 +115,7 @@ def event_from_sqs_record(record: Mapping[str, Any]) -> CanonicalEvent:
         return _event_from_sns(body, record, message_id, account=account, region=region)
     if looks_like_envelope(body):
         return _event_from_envelope(body, fallback_account=account, fallback_region=region)
-    attributes = _sqs_string_attributes(record)
+    attributes = sqs_string_attributes(record)
     return _raw_event(
         body,
         event_id=_identity(attributes.get(EVENT_ID_ATTRIBUTE), what=f"{EVENT_ID_ATTRIBUTE} message attribute")
@@ -134,7 +134,7 @@ def _event_from_sns(
     message = _parse_json(notification.get("Message"), what="SNS Message")
     if looks_like_envelope(message):
         return _event_from_envelope(message, fallback_account=account, fallback_region=region)
-    attributes = {**_sqs_string_attributes(record), **_sns_string_attributes(notification)}
+    attributes = {**sqs_string_attributes(record), **_sns_string_attributes(notification)}
     topic_arn = notification.get("TopicArn")
     return _raw_event(
         message,
@@ -302,7 +302,8 @@ def looks_like_sns_notification(value: Any) -> bool:
     )
 
 
-def _sqs_string_attributes(record: Mapping[str, Any]) -> dict[str, str]:
+def sqs_string_attributes(record: Mapping[str, Any]) -> dict[str, str]:
+    """The record's message attributes that have a string value, by name."""
     attributes: dict[str, str] = {}
     for name, value in _dict(record.get("messageAttributes")).items():
         if isinstance(value, Mapping) and isinstance(value.get("stringValue"), str):
