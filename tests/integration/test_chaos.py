@@ -22,7 +22,7 @@ CHAOS_SEED = 20261123
 
 @pytest.fixture(scope="module")
 def chaos(_embedded_aws_session: EmbeddedAws) -> ChaosReport:
-    report = run_chaos(events=CHAOS_EVENTS, seed=CHAOS_SEED, aws=_embedded_aws_session, timeout_seconds=45)
+    report = run_chaos(events=CHAOS_EVENTS, seed=CHAOS_SEED, aws=_embedded_aws_session)
     print(f"\nchaos run, seed {CHAOS_SEED}\n{report.summary()}")  # shown with -s, or on failure
     return report
 

@@ -27,7 +27,7 @@ LIFECYCLE_SEED = 20261124
 @pytest.fixture(scope="module")
 def chaos(_embedded_aws_session: EmbeddedAws) -> LifecycleReport:
     report = run_lifecycle_chaos(
-        items=LIFECYCLE_ITEMS, seed=LIFECYCLE_SEED, aws=_embedded_aws_session, timeout_seconds=45
+        items=LIFECYCLE_ITEMS, seed=LIFECYCLE_SEED, aws=_embedded_aws_session, timeout_seconds=180
     )
     print(f"\nlifecycle chaos run, seed {LIFECYCLE_SEED}\n{report.summary()}")  # shown with -s, or on failure
     return report
