@@ -27,7 +27,7 @@ from benchmarks.workload import BATCH_SIZE
 CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Powertools logger (formatting, JSON lines)", ("aws_lambda_powertools/logging",)),
     ("Powertools metrics (EMF)", ("aws_lambda_powertools/metrics",)),
-    ("Powertools batch processor", ("aws_lambda_powertools/utilities/batch",)),
+    ("the batch runner", ("task_creator/batch.py",)),
     ("Powertools, other (data classes, shared)", ("aws_lambda_powertools",)),
     ("task_creator: mapping (match, render, limits, token)", ("task_creator/mapping",)),
     ("task_creator: the rest", ("task_creator",)),
@@ -72,8 +72,8 @@ STAGES: tuple[tuple[str, tuple[Pattern, ...], tuple[Pattern, ...]], ...] = (
     ),
     ("EMF metrics (TaskMetrics.flush)", (("task_creator/observability.py", "flush"),), ()),
     (
-        "batch machinery outside the records (Powertools batch, asyncio, pool)",
-        (("aws_lambda_powertools/utilities/batch", None), ("asyncio", None)),
+        "batch machinery outside the records (the batch runner, the pool)",
+        (("task_creator/batch.py", None), ("concurrent/futures", None)),
         (("task_creator/creator.py", None), ("task_creator/outcome_publisher.py", None)),
     ),
 )

@@ -58,7 +58,7 @@ def handle_invocation(event: Any, context: LambdaContext, deps: Dependencies) ->
     try:
         kind = _kind_or_none(event)
         if kind in (InvocationKind.SQS, InvocationKind.SQS_FIFO):
-            return deps.batch.run(event, context, deadline=deadline, fifo=kind is InvocationKind.SQS_FIFO)
+            return deps.batch.run(event, deadline=deadline, fifo=kind is InvocationKind.SQS_FIFO)
         return _handle_direct(event, deps, deadline)
     finally:
         deps.metrics.flush()

@@ -220,12 +220,9 @@ def test_metrics_count_tasks_per_rule_and_in_total(
     assert all(b["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "TaskCreator" for b in blobs)
 
 
-def test_consecutive_batches_in_one_container_take_lambdas_event_loop_path(
-    function: FunctionUnderTest, context: LambdaContext, monkeypatch: Any
+def test_consecutive_batches_in_one_container_both_succeed_on_its_collaborators(
+    function: FunctionUnderTest, context: LambdaContext
 ):
-    # In Lambda (LAMBDA_TASK_ROOT set) Powertools reuses or creates the container's event loop instead of
-    # asyncio.run: the path every warm invocation takes.
-    monkeypatch.setenv("LAMBDA_TASK_ROOT", "/var/task")
     deps = function.build(idempotency=False, mapping=create_rules_only())
 
     first = lambda_handler(sample("sqs-eventbridge-batch.json"), context, dependencies=deps)
