@@ -59,8 +59,7 @@ class TokenBucket:
         """Take one token, waiting at most ``timeout`` seconds; False (nothing taken) if it would take
         longer."""
         with self._lock:
-            self._refill()
-            wait = 0.0 if self._tokens >= 1 else (1 - self._tokens) / self.rate
+            wait = self._wait_for_token()
             if wait > timeout:
                 return False
             # Reserve the token now (the balance may go negative) so concurrent callers queue up fairly.
@@ -68,6 +67,11 @@ class TokenBucket:
         if wait > 0:
             self._sleep(wait)
         return True
+
+    def available_within(self, timeout: float) -> bool:
+        """Would ``acquire(timeout=timeout)`` get a token now? Nothing is taken."""
+        with self._lock:
+            return self._wait_for_token() <= timeout
 
     def deferral_seconds(self) -> float:
         """How long to defer a record that got no token: until the next slot not yet promised to an
@@ -90,6 +94,10 @@ class TokenBucket:
                 return
             self._last_decrease = now
             self.rate = max(self.share * FLOOR_FRACTION, self.rate * DECREASE_FACTOR)
+
+    def _wait_for_token(self) -> float:
+        self._refill()
+        return 0.0 if self._tokens >= 1 else (1 - self._tokens) / self.rate
 
     def _refill(self) -> None:
         now = self._clock()

@@ -98,6 +98,10 @@ class RuleRunner:
         if task.action != "create":
             return self._follow_up(task, event, slot, delivery_id)
         lifecycle = self.lifecycle if task.task_key else None
+        if self.ledger is not None:
+            # A create deferred for its slot would have claimed and released its ledger entry (and its
+            # key) for nothing: two DynamoDB calls per deferral. Defer before touching them.
+            self._defer_unless_slot_soon(slot)
         if lifecycle is None:
             created = self._create_once(task, slot, delivery_id)
             return self._created(task, created, delivery_id)
@@ -227,12 +231,24 @@ class RuleRunner:
         if slot.may_defer:
             if self.limiter.acquire(timeout=min(MAX_SLOT_WAIT_SECONDS, remaining)):
                 return
-            raise RateDeferred(
-                "no Connect call slot in this container's share of the quota soon enough",
-                retry_after_seconds=self.limiter.deferral_seconds(),
-            )
+            raise self._deferred(self.limiter)
         if not self.limiter.acquire(timeout=remaining):
             raise ConnectThrottled("local Connect rate limit: no call slot before the invocation deadline")
+
+    def _defer_unless_slot_soon(self, slot: _Slot) -> None:
+        """RateDeferred now when ``_take_rate_token`` would defer: no slot within its bound."""
+        if self.limiter is None or not slot.may_defer:
+            return
+        remaining = max(0.0, slot.deadline - time.monotonic())
+        if not self.limiter.available_within(min(MAX_SLOT_WAIT_SECONDS, remaining)):
+            raise self._deferred(self.limiter)
+
+    @staticmethod
+    def _deferred(limiter: TokenBucket) -> RateDeferred:
+        return RateDeferred(
+            "no Connect call slot in this container's share of the quota soon enough",
+            retry_after_seconds=limiter.deferral_seconds(),
+        )
 
     def _throttled(self, task: PlannedTask, throttled: ConnectThrottled) -> None:
         """Connect throttled the call: count it, slow this container down (AIMD), and say when a slot is

@@ -182,3 +182,14 @@ def test_deferrals_come_after_the_tokens_waiting_callers_reserved(fake_time: Fak
     fake_time.now -= 0.1  # as seen by another thread that did not sleep
 
     assert limiter.deferral_seconds() == pytest.approx(0.2)
+
+
+def test_asking_whether_a_token_comes_soon_enough_takes_none(fake_time: FakeTime) -> None:
+    limiter = bucket(fake_time, rate=2, burst=1)
+
+    assert limiter.available_within(0)
+    assert limiter.available_within(0)  # still there: asking took nothing
+    assert limiter.acquire(timeout=0)
+    assert not limiter.available_within(0.4)  # the next one is 0.5 s away
+    assert limiter.available_within(0.5)
+    assert fake_time.sleeps == []

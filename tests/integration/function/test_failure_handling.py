@@ -176,6 +176,24 @@ def test_a_record_with_no_call_slot_soon_is_sent_back_delayed_to_its_slot_not_wa
     assert queue_counts(function) == {"visible": 0, "delayed": 1}
 
 
+def test_a_record_deferred_for_its_slot_never_touches_the_ledger(
+    function: FunctionUnderTest, context: LambdaContext
+):
+    deps = function.build(connect_calls_per_second=0.01, max_parallel_calls=1)  # the next token: 100 s
+    ledger_calls: list[str] = []
+    function.dynamodb.meta.events.register(
+        "before-call.dynamodb.*", lambda model, **_: ledger_calls.append(model.name)
+    )
+    event = receive_batch(function, [order_event("F-5"), order_event("F-6")])
+
+    lambda_handler(event, context, dependencies=deps)
+
+    assert len(function.connect.requests) == 1
+    assert queue_counts(function) == {"visible": 0, "delayed": 1}
+    # One claim (PutItem), the created record's; none released (DeleteItem): the deferred one made none.
+    assert (ledger_calls.count("PutItem"), ledger_calls.count("DeleteItem")) == (1, 0)
+
+
 def test_a_throttled_record_is_sent_back_as_a_new_message_that_keeps_its_identity_and_attempts(
     function: FunctionUnderTest, context: LambdaContext
 ):
