@@ -1,13 +1,14 @@
 """The SQS event source loop: what Lambda's SQS event source mapping does, on embedded AWS.
 
 Each poll receives up to ``batch_size`` messages (``AttributeNames=All``, ``MessageAttributeNames=All``,
-the mapping's visibility timeout), builds the SQS event exactly as Lambda does, invokes the handler with
-a fresh Lambda context, and deletes only the records the response does not list in
-``batchItemFailures`` (ReportBatchItemFailures). When the invocation raises, or the response names a
-record that was not in the batch, the whole batch counts as failed and nothing is deleted, as on AWS.
-Failed records stay on the queue, reappear when their visibility expires (or later, when the function
-extended it for backoff), and the queue's redrive policy moves them to the DLQ after
-``maxReceiveCount`` receives: through SQS itself, as in production.
+the mapping's visibility timeout), gathering more for up to ``maximum_batching_window_seconds`` after
+the first while the batch is not full (``MaximumBatchingWindowInSeconds``), builds the SQS event exactly
+as Lambda does, invokes the handler with a fresh Lambda context, and deletes only the records the
+response does not list in ``batchItemFailures`` (ReportBatchItemFailures). When the invocation raises,
+or the response names a record that was not in the batch, the whole batch counts as failed and nothing
+is deleted, as on AWS. Failed records stay on the queue, reappear when their visibility expires (or
+later, when the function extended it for backoff), and the queue's redrive policy moves them to the DLQ
+after ``maxReceiveCount`` receives: through SQS itself, as in production.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_sqs.type_defs import MessageTypeDef
 
+GATHER_POLL_SECONDS = 0.05  # how often a batching window looks for more messages
 QUEUE_DEPTH_ATTRIBUTES = (
     "ApproximateNumberOfMessages",
     "ApproximateNumberOfMessagesNotVisible",
@@ -47,6 +49,7 @@ class EventSourceMapping:
     batch_size: int = 10
     visibility_timeout_seconds: int | None = None  # None: the queue's own
     region: str = LOCAL_REGION
+    maximum_batching_window_seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -81,24 +84,19 @@ class SqsEventSource:
         invoke: Invoker,
         *,
         new_context: Callable[[], LocalLambdaContext] = LocalLambdaContext,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._sqs = sqs
         self.mapping = mapping
         self._invoke = invoke
         self._new_context = new_context
+        self._clock = clock
+        self._sleep = sleep
 
     def poll_once(self) -> BatchResult | None:
         """Receive one batch and run the function on it; None when no message was received."""
-        request: dict[str, Any] = {
-            "QueueUrl": self.mapping.queue_url,
-            "MaxNumberOfMessages": min(self.mapping.batch_size, 10),
-            "AttributeNames": ["All"],
-            "MessageAttributeNames": ["All"],
-            "WaitTimeSeconds": 0,
-        }
-        if self.mapping.visibility_timeout_seconds is not None:
-            request["VisibilityTimeout"] = self.mapping.visibility_timeout_seconds
-        messages = self._sqs.receive_message(**request).get("Messages", [])
+        messages = self._gather()
         if not messages:
             return None
         event = lambda_sqs_event(messages, self.mapping.queue_arn, self.mapping.region)
@@ -110,6 +108,32 @@ class SqsEventSource:
         self._delete(succeeded)
         invalid = None if succeeded is not None else "invalid batchItemFailures in the response"
         return self._result(messages, deleted=len(succeeded or []), error=invalid)
+
+    def _gather(self) -> list[MessageTypeDef]:
+        """A batch: what one receive gives, then, within the batching window from then, more receives
+        until the batch is full (ReceiveMessage returns at most 10 messages a call)."""
+        messages = self._receive(self.mapping.batch_size)
+        if not messages:
+            return []
+        closes = self._clock() + self.mapping.maximum_batching_window_seconds
+        while len(messages) < self.mapping.batch_size and self._clock() < closes:
+            more = self._receive(self.mapping.batch_size - len(messages))
+            if not more:
+                self._sleep(min(GATHER_POLL_SECONDS, max(0.0, closes - self._clock())))
+            messages += more
+        return messages
+
+    def _receive(self, wanted: int) -> list[MessageTypeDef]:
+        request: dict[str, Any] = {
+            "QueueUrl": self.mapping.queue_url,
+            "MaxNumberOfMessages": min(wanted, 10),
+            "AttributeNames": ["All"],
+            "MessageAttributeNames": ["All"],
+            "WaitTimeSeconds": 0,
+        }
+        if self.mapping.visibility_timeout_seconds is not None:
+            request["VisibilityTimeout"] = self.mapping.visibility_timeout_seconds
+        return list(self._sqs.receive_message(**request).get("Messages", []))
 
     def depth(self) -> QueueDepth:
         attributes = self._sqs.get_queue_attributes(

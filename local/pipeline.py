@@ -166,13 +166,14 @@ def build_function(
 
 
 def _event_source_mappings(config: TaskCreatorConfig, topology: Topology) -> list[EventSourceMapping]:
-    """One event source mapping per ingest queue, with the stack's batch size."""
+    """One event source mapping per ingest queue, with the stack's batch size and batching window."""
     return [
         EventSourceMapping(
             queue_url=lane.queue.url,
             queue_arn=lane.queue.arn,
             batch_size=config.batch_size,
             visibility_timeout_seconds=topology.visibility_timeout_seconds,
+            maximum_batching_window_seconds=config.max_batching_window_seconds,
         )
         for lane in topology.lanes
     ]

@@ -199,3 +199,77 @@ def test_drain_gives_up_after_its_timeout_and_says_what_is_left(sqs: SQSClient) 
 
     with pytest.raises(DrainTimeout, match=r"within 5 s \(stuck: 0 waiting, 1 in flight"):
         drain([source], timeout_seconds=5, clock=lambda: next(ticks), sleep=lambda _: None)
+
+
+class FakeTime:
+    """A clock that moves only when the event source sleeps; ``on_sleep`` runs at each sleep."""
+
+    def __init__(self, on_sleep: Any) -> None:
+        self.now = 0.0
+        self._on_sleep = on_sleep
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        self._on_sleep(self.now)
+
+
+def windowed(mapping: EventSourceMapping, seconds: float, batch_size: int = 10) -> EventSourceMapping:
+    return EventSourceMapping(
+        mapping.queue_url,
+        mapping.queue_arn,
+        batch_size=batch_size,
+        visibility_timeout_seconds=1,
+        maximum_batching_window_seconds=seconds,
+    )
+
+
+def test_a_batching_window_gathers_messages_that_arrive_within_it_into_one_batch(sqs: SQSClient) -> None:
+    mapping = make_queue(sqs, "windowed")
+    sqs.send_message(QueueUrl=mapping.queue_url, MessageBody="first")
+    sleeps: list[float] = []
+
+    def later(now: float) -> None:
+        sleeps.append(now)
+        if len(sleeps) in (1, 10):  # 0.05 s and 0.5 s after the first message: inside the 1 s window
+            sqs.send_message(QueueUrl=mapping.queue_url, MessageBody=f"after sleep {len(sleeps)}")
+
+    time = FakeTime(later)
+    function = RecordingFunction()
+    source = SqsEventSource(sqs, windowed(mapping, 1.0), function, clock=time.clock, sleep=time.sleep)
+
+    source.poll_once()
+
+    assert len(function.events) == 1
+    assert [record["body"] for record in function.records] == ["first", "after sleep 1", "after sleep 10"]
+    assert time.now == pytest.approx(1.0)  # the batch was not full: it waited the whole window
+
+
+def test_a_batch_that_fills_within_its_window_is_invoked_at_once(sqs: SQSClient) -> None:
+    mapping = make_queue(sqs, "fills")
+    for index in range(12):
+        sqs.send_message(QueueUrl=mapping.queue_url, MessageBody=f"m{index}")
+    time = FakeTime(lambda _: None)
+    function = RecordingFunction()
+    source = SqsEventSource(
+        sqs, windowed(mapping, 5.0, batch_size=12), function, clock=time.clock, sleep=time.sleep
+    )
+
+    source.poll_once()
+
+    assert [len(event["Records"]) for event in function.events] == [12]  # two receives: 10 at most a call
+    assert time.now == 0.0
+
+
+def test_without_a_window_a_batch_is_what_one_receive_gives(sqs: SQSClient) -> None:
+    mapping = make_queue(sqs, "unwindowed")
+    sqs.send_message(QueueUrl=mapping.queue_url, MessageBody="first")
+    time = FakeTime(lambda now: sqs.send_message(QueueUrl=mapping.queue_url, MessageBody="late"))
+    function = RecordingFunction()
+    source = SqsEventSource(sqs, mapping, function, clock=time.clock, sleep=time.sleep)
+
+    source.poll_once()
+
+    assert [record["body"] for record in function.records] == ["first"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping as AbcMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -81,15 +81,54 @@ class TaskMapping:
     rules: tuple[MappingRule, ...]
     unmatched: Unmatched
     origin: str
+    _by_source: SourceIndex = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_source", SourceIndex.of(self.rules))
 
     def matching_rules(self, event: AbcMapping[str, Any]) -> list[MappingRule]:
-        """Every rule whose pattern matches (fan-out: each has its own outcome)."""
-        return [rule for rule in self.rules if rule.matches(event)]
+        """Every rule whose pattern matches (fan-out: each has its own outcome), in file order. Only the
+        rules that could match the event's ``source`` are evaluated (``SourceIndex``)."""
+        return [rule for rule in self._by_source.candidates(event) if rule.matches(event)]
 
     @property
     def has_lifecycle_rules(self) -> bool:
         """Some rule has a ``taskKey`` or an action other than create: the ledger table is required."""
         return any(rule.is_lifecycle for rule in self.rules)
+
+
+@dataclass(frozen=True)
+class SourceIndex:
+    """The rules by the ``source`` values their pattern names exactly (``"source": ["acme.orders"]``):
+    a rule whose pattern says nothing exact about ``source`` (no ``source``, or a prefix, a wildcard,
+    anything-but) is a candidate for every event. Nearly every rule names its source, so an event is
+    matched against its source's few rules instead of all of them."""
+
+    rules: tuple[MappingRule, ...]
+    by_source: dict[str, tuple[int, ...]]
+    always: tuple[int, ...]
+
+    @staticmethod
+    def of(rules: tuple[MappingRule, ...]) -> SourceIndex:
+        by_source: dict[str, list[int]] = {}
+        always: list[int] = []
+        for position, rule in enumerate(rules):
+            sources = rule.match.get("source")
+            if isinstance(sources, list) and sources and all(isinstance(value, str) for value in sources):
+                for source in dict.fromkeys(sources):
+                    by_source.setdefault(source, []).append(position)
+            else:
+                always.append(position)
+        return SourceIndex(
+            rules, {source: tuple(positions) for source, positions in by_source.items()}, tuple(always)
+        )
+
+    def candidates(self, event: AbcMapping[str, Any]) -> list[MappingRule]:
+        source = event.get("source")
+        if not isinstance(source, str):  # an array (matched element by element) or nothing: try all
+            return list(self.rules)
+        positions = sorted((*self.by_source.get(source, ()), *self.always))
+        return [self.rules[position] for position in positions]
 
 
 def load_mapping(path: str | Path) -> TaskMapping:
