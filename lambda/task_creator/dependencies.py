@@ -6,12 +6,11 @@ own ``Dependencies`` (with fakes, moto-backed clients or the Connect emulator) i
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING
 
 import boto3
 from botocore.config import Config
@@ -70,29 +69,12 @@ class AwsClients:
     events: Callable[[], EventBridgeClient] = field(default=_events_client)
 
 
-class BuiltOnFirstUse:
-    """Stands in for a boto3 client, built at the first use of any of its methods: the SQS client serves
-    only retries, deferrals and dead letters, so a container whose batches all succeed never builds it
-    (5-10 ms of a cold start). The build is locked: records reach it from the pool's threads."""
-
-    def __init__(self, build: Callable[[], Any]) -> None:
-        self._build = build
-        self._client: Any = None
-        self._lock = threading.Lock()
-
-    def __getattr__(self, name: str) -> Any:
-        with self._lock:
-            if self._client is None:
-                self._client = self._build()
-        return getattr(self._client, name)
-
-
 def default_clients(settings: Settings) -> AwsClients:
     return AwsClients(
         connect=ConnectTasks(
             make_connect_client(AWS_CLIENT_CONFIG, max_pool_connections=settings.max_parallel_calls)
         ),
-        sqs=cast("SQSClient", BuiltOnFirstUse(lambda: boto3.client("sqs", config=AWS_CLIENT_CONFIG))),
+        sqs=boto3.client("sqs", config=AWS_CLIENT_CONFIG),
         dynamodb=lambda: boto3.client(
             "dynamodb",
             config=AWS_CLIENT_CONFIG.merge(Config(max_pool_connections=settings.max_parallel_calls)),

@@ -83,8 +83,8 @@ def test_direct_eventbridge_invocation_keeps_every_envelope_field() -> None:
         account="123456789012",
         region="us-east-1",
         resources=(),
-        fingerprint=envelope_fingerprint(envelope),
     )
+    assert event.identity == envelope_fingerprint(envelope)
 
 
 def test_sns_notification_is_unwrapped_with_its_message_id_topic_and_attributes() -> None:

@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
+from functools import cached_property
 from typing import Any
 
 from task_creator.errors import MalformedEvent
@@ -64,13 +65,15 @@ class CanonicalEvent:
     region: str = ""
     resources: tuple[str, ...] = field(default_factory=tuple)
     replay_name: str = ""
-    fingerprint: str = ""
+    # The EventBridge envelope it came in, if it came in one: its fingerprint is the identity.
+    envelope: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
-    @property
+    @cached_property
     def identity(self) -> str:
         """What a rule without ``eventId`` derives its ClientToken from: the envelope's content
-        fingerprint (it survives a replay, which gives the event a new ``id``), else the id."""
-        return self.fingerprint or self.id
+        fingerprint (it survives a replay, which gives the event a new ``id``), else the id. Computed
+        when first asked: a mapping whose rules all name their ``eventId`` never hashes the envelope."""
+        return envelope_fingerprint(self.envelope) if self.envelope is not None else self.id
 
     def as_dict(self) -> dict[str, Any]:
         """The envelope as EventBridge spells it: what mapping patterns and templates see."""
@@ -204,7 +207,7 @@ def _event_from_envelope(
         region=str(envelope.get("region") or fallback_region),
         resources=tuple(resources),
         replay_name=replay_name if isinstance(replay_name, str) else "",
-        fingerprint=envelope_fingerprint(envelope),
+        envelope=envelope,
     )
 
 
