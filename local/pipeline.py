@@ -12,7 +12,7 @@ of that environment, while ``AWS_ENDPOINT_URL`` points at moto and ``AWS_ENDPOIN
 emulator, so its boto3 clients are the production ones, aimed at loopback.
 
 Two local departures from AWS, both for speed and both explicit in ``PipelineOptions``: the ingest
-queues' visibility timeout (the stack's is 6x the derived function timeout, 414 s with the defaults),
+queues' visibility timeout (the stack's is 6x the derived function timeout, 1,332 s with the defaults),
 and the function's retry backoff, which is set the way a user would set it, through its environment
 (``RETRY_BASE_DELAY_SECONDS`` / ``RETRY_MAX_DELAY_SECONDS``; the stack keeps the function's defaults,
 10 s doubling up to 15 min; offline 1 s, so retries and the last attempt's dead letter happen in

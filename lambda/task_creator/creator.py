@@ -80,6 +80,7 @@ class TaskCreator:
         self.mapping = mapping
         self.planning = planning
         self.metrics = metrics
+        self.ledger = ledger
         self.dead_letters = dead_letters
         self.fifo_dead_letters = fifo_dead_letters
         self.ingest_queue = ingest_queue
@@ -262,24 +263,28 @@ class TaskCreator:
         self._delay(delivery)
 
     def _dead_letter(self, delivery: Delivery, event_id: str, decision: Decision) -> None:
-        """The original body and the reason to the DLQ, then the source message deleted at once."""
+        """The original body and the reason to the DLQ, then the source message deleted at once. With
+        the ledger, once per delivery: a deferred record's copy and the original it came from (back
+        because its batch response was lost) do not both reach the DLQ."""
         dead_letters = self._dead_letter_queue(delivery)
-        dead_letters.send(
-            DeadLetter(
-                body=delivery.body,
-                reason=DeadLetterReason(
-                    error_type=decision.error_type or "PermanentFailure",
-                    error_message=decision.error_message,
-                    rule=decision.failed_rules,
-                    event_id=event_id,
-                    source_arn=delivery.source_arn,
-                    failed_at=self.clock(),
-                ),
-                original_attributes=delivery.message_attributes,
-                message_group_id=delivery.message_group_id,
-                deduplication_key=delivery.message_id,
-            )
+        letter = DeadLetter(
+            body=delivery.body,
+            reason=DeadLetterReason(
+                error_type=decision.error_type or "PermanentFailure",
+                error_message=decision.error_message,
+                rule=decision.failed_rules,
+                event_id=event_id,
+                source_arn=delivery.source_arn,
+                failed_at=self.clock(),
+            ),
+            original_attributes=delivery.message_attributes,
+            message_group_id=delivery.message_group_id,
+            deduplication_key=delivery.message_id,
         )
+        if self.ledger is None:
+            dead_letters.send(letter)
+        elif not self.ledger.dead_letter_once(delivery.delivery_id, lambda: dead_letters.send(letter)):
+            log_outcome(event_id, "", Outcome.DUPLICATE, "dead-lettered already (an earlier copy of it)")
         if self.ingest_queue is not None and delivery.receipt_handle:
             self.ingest_queue.delete(delivery.source_arn, delivery.receipt_handle)
 

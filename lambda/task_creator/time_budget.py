@@ -45,11 +45,11 @@ class CallBudget:
 AWS_CALL_BUDGET = CallBudget(connect_timeout_seconds=1, read_timeout_seconds=3, max_attempts=2)
 # After its last deadline check a record makes at most: for its rule, a ledger write, StartTaskContact
 # and the ledger update (a rule with a task key: also its lease, its registration, a StopContact for a
-# late create, and the lease's release); then, to settle it, its outcome events, a DLQ write and the
-# delete of its source message.
+# late create, and the lease's release); then, to settle it, its outcome events, the ledger's once-only
+# mark of its dead letter (a write and an update), the DLQ write and the delete of its source message.
 RULE_CALLS = 3
 KEYED_RULE_CALLS = 7
-SETTLE_CALLS = 3
+SETTLE_CALLS = 5
 # After the last record: the deferred records sent back (SendMessageBatch) and the outcome events
 # published (PutEvents), each one call for a batch of 10.
 BATCH_END_CALLS = 2

@@ -40,7 +40,7 @@ def test_function_timeout_is_derived_from_the_batch_the_mapping_and_the_call_bud
     assert function["Properties"]["Timeout"] == time_budget.function_timeout_seconds(
         batch_size=10, tasks_per_event=rules, max_parallel_calls=5, calls_per_second=1, lifecycle=True
     )
-    assert function["Properties"]["Timeout"] == 194  # cdk.json's defaults, the shipped mapping's 10 rules
+    assert function["Properties"]["Timeout"] == 222  # cdk.json's defaults, the shipped mapping's 10 rules
     _, fifo_function = fifo_app.only("AWS::Lambda::Function")
     # fifo: the larger of a standard batch and a FIFO batch run in order at each container's rate
     create_only = load_mapping(fifo_app.stack.config.mapping_file)  # its 7 create rules, no task keys

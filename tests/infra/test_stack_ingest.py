@@ -65,7 +65,7 @@ def test_ingest_visibility_timeout_is_six_derived_function_timeouts_plus_the_bat
             assert (
                 app.properties_of(queue)["VisibilityTimeout"] == VISIBILITY_TIMEOUT_FACTOR * timeout + window
             )
-    assert default_app.properties_of(default_app.stack.queues.queue)["VisibilityTimeout"] == 6 * 194
+    assert default_app.properties_of(default_app.stack.queues.queue)["VisibilityTimeout"] == 6 * 222
 
 
 def test_dlqs_take_sqs_largest_message_and_ingest_queues_leave_room_for_the_dead_letter_attributes(

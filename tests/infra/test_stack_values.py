@@ -69,13 +69,13 @@ def test_function_timeout_is_derived_from_batch_fan_out_parallelism_and_the_call
     # cdk.json's defaults with 7 rules: 10 records x 7 tasks, 5 calls at once, each waiting at most
     # MAX_SLOT_WAIT_SECONDS for its slot; then the margin for a keyed rule's calls and the batch's end.
     margin = time_budget.deadline_margin_seconds(lifecycle=True)
-    assert function_timeout_seconds(config(), rule_count=7) == 5 + 14 * (0.5 + 0.5) + margin == 188
+    assert function_timeout_seconds(config(), rule_count=7) == 5 + 14 * (0.5 + 0.5) + margin == 216
     assert function_timeout_seconds(config(), rule_count=7) == time_budget.function_timeout_seconds(
         batch_size=10, tasks_per_event=7, max_parallel_calls=5, calls_per_second=1
     )
     # Records are deferred rather than waited for: the rate does not stretch a standard batch.
-    assert function_timeout_seconds(config(connectCallsPerSecond="0.1"), rule_count=7) == 188
-    assert function_timeout_seconds(config(), rule_count=7, lifecycle=False) < 188
+    assert function_timeout_seconds(config(connectCallsPerSecond="0.1"), rule_count=7) == 216
+    assert function_timeout_seconds(config(), rule_count=7, lifecycle=False) < 216
     assert function_timeout_seconds(
         config(batchSize="10000", maxBatchingWindowSeconds="1"), rule_count=9
     ) == (time_budget.LAMBDA_MAX_TIMEOUT_SECONDS)

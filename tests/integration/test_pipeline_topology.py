@@ -55,9 +55,9 @@ def test_standard_deployment_has_the_stacks_queues_rule_and_ledger(embedded_aws:
     assert topology.function_timeout_seconds == function_timeout_seconds(
         config, rule_count=len(mapping.rules)
     )
-    assert topology.function_timeout_seconds == 194  # the stack's, for cdk.json's defaults
-    assert ingest["VisibilityTimeout"] == "1164"  # 6 x the 194 s function timeout
-    assert ingest["VisibilityTimeout"] == str(ingest_visibility_timeout_seconds(194, 0))
+    assert topology.function_timeout_seconds == 222  # the stack's, for cdk.json's defaults
+    assert ingest["VisibilityTimeout"] == "1332"  # 6 x the 222 s function timeout
+    assert ingest["VisibilityTimeout"] == str(ingest_visibility_timeout_seconds(222, 0))
     assert ingest["MessageRetentionPeriod"] == str(whole_seconds(INGEST_RETENTION))
     assert ingest["MaximumMessageSize"] == str(INGEST_MAX_MESSAGE_SIZE_BYTES)
     dlq = sqs.get_queue_attributes(QueueUrl=topology.dead_letter_queue.url, AttributeNames=["All"])[

@@ -80,22 +80,36 @@ class TaskLedger:
     def start_once(self, client_token: str, start: StartTask, *, delivery_id: str = "") -> LedgerEntry:
         """``start()`` (which returns the ContactId) unless the token is in the ledger already; a new
         entry remembers ``delivery_id``, so a retry of the same message knows the task is its own."""
-        try:
-            stored = self._start_once(
-                ledger_key={"clientToken": client_token}, start=start, delivery_id=delivery_id
-            )
-        except IdempotencyAlreadyInProgressError:
-            raise TaskInProgress("the same task is being created by another invocation right now") from None
-        except IdempotencyPersistenceLayerError as error:
-            raise LedgerUnavailable(
-                f"idempotency ledger unavailable: {type(error.__cause__).__name__}"
-            ) from None
+        stored = self._once(
+            {"clientToken": client_token}, start, delivery_id, "the same task is being created"
+        )
         delivery = stored.get(_DELIVERY_ID)
         return LedgerEntry(
             contact_id=str(stored["ContactId"]),
             duplicate=bool(stored.get(_DUPLICATE_FLAG)),
             delivery_id=delivery if isinstance(delivery, str) else None,
         )
+
+    def dead_letter_once(self, delivery_id: str, write: StartTask) -> bool:
+        """``write()`` (which writes the record's dead letter and returns its DLQ MessageId) unless this
+        delivery was dead-lettered already; False when it was. A deferred record is a new message that
+        keeps its delivery id, and the old one comes back if its batch response was lost: both fail the
+        same way, and only the first may reach the DLQ."""
+        stored = self._once(
+            {"deadLetter": delivery_id}, write, delivery_id, "the same record is being dead-lettered"
+        )
+        return not stored.get(_DUPLICATE_FLAG)
+
+    def _once(self, key: Mapping[str, str], run: StartTask, delivery_id: str, busy: str) -> Mapping[str, Any]:
+        try:
+            stored: Mapping[str, Any] = self._start_once(ledger_key=key, start=run, delivery_id=delivery_id)
+        except IdempotencyAlreadyInProgressError:
+            raise TaskInProgress(f"{busy} by another invocation right now") from None
+        except IdempotencyPersistenceLayerError as error:
+            raise LedgerUnavailable(
+                f"idempotency ledger unavailable: {type(error.__cause__).__name__}"
+            ) from None
+        return stored
 
 
 def _start_and_record(*, ledger_key: Mapping[str, str], start: StartTask, delivery_id: str) -> dict[str, str]:

@@ -235,6 +235,28 @@ def test_a_record_deferred_on_its_last_receive_is_not_dead_lettered_but_its_atte
     assert letter["MessageAttributes"]["ErrorType"]["StringValue"] == "RetriesExhausted"
 
 
+def test_a_deferred_record_and_the_original_it_came_from_reach_the_dlq_once_between_them(
+    function: FunctionUnderTest, context: LambdaContext
+):
+    deps = function.build(retry_base_delay_seconds=1)
+    event = receive_batch(function, [order_event("F-7")])
+    function.connect.failures = [ConnectThrottled("ThrottlingException: Rate exceeded")]
+    assert lambda_handler(event, context, dependencies=deps) == {"batchItemFailures": []}  # a copy, delayed
+    # The batch response is lost: the event source deletes nothing, and the original comes back.
+    function.connect.fail_always = ConnectRejected("InvalidParameterException", "bad reference")
+    event["Records"][0]["attributes"]["ApproximateReceiveCount"] = "2"
+    lambda_handler(event, context, dependencies=deps)
+    (letter,) = function.dead_letters()  # taken off the DLQ: what comes after is counted alone
+    (copy,) = receive_when_due(function)
+
+    queue_arn = event["Records"][0]["eventSourceARN"]
+    lambda_handler({"Records": [received_as_lambda_record(copy, queue_arn)]}, context, dependencies=deps)
+
+    assert function.dead_letters() == []  # the copy failed the same way: not dead-lettered again
+    assert letter["Body"] == event["Records"][0]["body"]
+    assert queue_counts(function) == {"visible": 0, "delayed": 0}  # and it is off the queue
+
+
 def test_records_of_a_standard_batch_run_concurrently(function: FunctionUnderTest, context: LambdaContext):
     parallel = 5
     barrier = threading.Barrier(parallel, timeout=10)
