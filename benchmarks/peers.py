@@ -26,16 +26,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
-from botocore.config import Config
-
-from local.aws import EmbeddedAws, EmbeddedAwsError
+from local.aws import ADMIN_CLIENT_CONFIG, EmbeddedAws, EmbeddedAwsError, reset_moto
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT_SECONDS = 30.0
-ADMIN_CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, read_timeout=30)
 
 
 def child_environment(**extra: str) -> dict[str, str]:
@@ -157,9 +154,7 @@ class MotoProcess(EmbeddedAws):
 
     def reset(self) -> None:
         for url in (self.endpoint_url, self.dynamodb_endpoint_url):
-            request = urllib.request.Request(f"{url}/moto-api/reset", method="POST")
-            with urllib.request.urlopen(request, timeout=10) as response:
-                response.read()
+            reset_moto(url)
 
     def stop(self) -> None:
         for child in self._children:

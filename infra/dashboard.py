@@ -47,22 +47,19 @@ def task_creator_dashboard(
             title="Failures", left=[metrics.total(name) for name in FAILURE_METRICS], width=12
         ),
     )
-    if lifecycle:
-        dashboard.add_widgets(
-            cloudwatch.GraphWidget(
-                title="Task lifecycle: follow-ups applied and skipped",
-                left=[metrics.total(name) for name in LIFECYCLE_METRICS],
-                width=24,
+    rows = (
+        (lifecycle, "Task lifecycle: follow-ups applied and skipped", LIFECYCLE_METRICS),
+        (
+            outcome_events,
+            "Outcome events on EventBridge: published, and failed (retried with their record)",
+            OUTCOME_METRICS,
+        ),
+    )
+    for wanted, title, names in rows:
+        if wanted:
+            dashboard.add_widgets(
+                cloudwatch.GraphWidget(title=title, left=[metrics.total(name) for name in names], width=24)
             )
-        )
-    if outcome_events:
-        dashboard.add_widgets(
-            cloudwatch.GraphWidget(
-                title="Outcome events on EventBridge: published, and failed (retried with their record)",
-                left=[metrics.total(name) for name in OUTCOME_METRICS],
-                width=24,
-            )
-        )
     dashboard.add_widgets(
         *_queue_widgets(queues), cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(alarms), width=6)
     )

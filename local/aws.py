@@ -41,9 +41,16 @@ SERVICE_ENDPOINT_VARIABLES = (
     "AWS_ENDPOINT_URL_EVENTBRIDGE",
     "AWS_ENDPOINT_URL_SNS",
 )
-_ADMIN_CLIENT_CONFIG = Config(
+ADMIN_CLIENT_CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=30
 )
+
+
+def reset_moto(endpoint_url: str) -> None:
+    """Make the moto server at ``endpoint_url`` forget every resource and message."""
+    request = urllib.request.Request(f"{endpoint_url}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        response.read()
 
 
 class EmbeddedAwsError(RuntimeError):
@@ -107,29 +114,27 @@ class EmbeddedAws:
 
     def reset(self) -> None:
         """Forget every resource and message (moto's ``/moto-api/reset``)."""
-        request = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")
-        with urllib.request.urlopen(request, timeout=10) as response:
-            response.read()
+        reset_moto(self.endpoint_url)
 
     # clients for the runtime's own work (provisioning, publishing, inspecting); one of each, shared
     def sqs(self) -> SQSClient:
         if self._sqs is None:
             self._sqs = self._session().client(
-                "sqs", endpoint_url=self.endpoint_url, config=_ADMIN_CLIENT_CONFIG
+                "sqs", endpoint_url=self.endpoint_url, config=ADMIN_CLIENT_CONFIG
             )
         return self._sqs
 
     def events(self) -> EventBridgeClient:
         if self._events is None:
             self._events = self._session().client(
-                "events", endpoint_url=self.endpoint_url, config=_ADMIN_CLIENT_CONFIG
+                "events", endpoint_url=self.endpoint_url, config=ADMIN_CLIENT_CONFIG
             )
         return self._events
 
     def dynamodb(self) -> DynamoDBClient:
         if self._dynamodb is None:
             self._dynamodb = self._session().client(
-                "dynamodb", endpoint_url=self.endpoint_url, config=_ADMIN_CLIENT_CONFIG
+                "dynamodb", endpoint_url=self.endpoint_url, config=ADMIN_CLIENT_CONFIG
             )
         return self._dynamodb
 

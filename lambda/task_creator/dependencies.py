@@ -32,7 +32,7 @@ from task_creator.outcome_publisher import OutcomePublisher
 from task_creator.rate_limit import TokenBucket
 from task_creator.records import ConnectCalls, PlanningSettings
 from task_creator.settings import Settings
-from task_creator.time_budget import AWS_CALL_BUDGET
+from task_creator.time_budget import AWS_CALL_BUDGET, deadline_margin_seconds
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -53,6 +53,8 @@ class Dependencies:
     batch: SqsBatchRunner
     metrics: TaskMetrics
     ledger: TaskLedger | None
+    # How long before Lambda's timeout no new work starts (the mapping's rules decide how many calls).
+    deadline_margin_seconds: float
 
 
 def _events_client() -> EventBridgeClient:
@@ -136,6 +138,7 @@ def build_dependencies(
         batch=SqsBatchRunner(creator, executor),
         metrics=metrics,
         ledger=ledger,
+        deadline_margin_seconds=deadline_margin_seconds(lifecycle=mapping.has_lifecycle_rules),
     )
 
 

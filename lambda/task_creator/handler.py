@@ -25,7 +25,6 @@ from task_creator.observability import logger
 from task_creator.outcome_publisher import PendingOutcomes
 from task_creator.records import Delivery
 from task_creator.settings import Settings
-from task_creator.time_budget import deadline_margin_seconds
 from task_creator.tracing import traced
 
 DIRECT_SOURCE_ARN = "eventbridge:direct-invocation"
@@ -71,8 +70,7 @@ def lambda_handler(event: Any, context: LambdaContext, dependencies: Dependencie
 
 
 def handle_invocation(event: Any, context: LambdaContext, deps: Dependencies) -> Any:
-    margin = deadline_margin_seconds(lifecycle=deps.creator.rules.lifecycle is not None)
-    deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000 - margin
+    deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000 - deps.deadline_margin_seconds
     if deps.ledger is not None:
         deps.ledger.register_lambda_context(context)
     try:

@@ -227,20 +227,18 @@ class RuleRunner:
         back), else until the invocation's deadline."""
         if self.limiter is None:
             return
-        remaining = max(0.0, slot.deadline - time.monotonic())
         if slot.may_defer:
-            if self.limiter.acquire(timeout=min(MAX_SLOT_WAIT_SECONDS, remaining)):
+            if self.limiter.acquire(timeout=slot.deferrable_wait()):
                 return
             raise self._deferred(self.limiter)
-        if not self.limiter.acquire(timeout=remaining):
+        if not self.limiter.acquire(timeout=slot.remaining()):
             raise ConnectThrottled("local Connect rate limit: no call slot before the invocation deadline")
 
     def _defer_unless_slot_soon(self, slot: _Slot) -> None:
         """RateDeferred now when ``_take_rate_token`` would defer: no slot within its bound."""
         if self.limiter is None or not slot.may_defer:
             return
-        remaining = max(0.0, slot.deadline - time.monotonic())
-        if not self.limiter.available_within(min(MAX_SLOT_WAIT_SECONDS, remaining)):
+        if not self.limiter.available_within(slot.deferrable_wait()):
             raise self._deferred(self.limiter)
 
     @staticmethod
@@ -265,3 +263,10 @@ class _Slot:
 
     deadline: float
     may_defer: bool
+
+    def remaining(self) -> float:
+        return max(0.0, self.deadline - time.monotonic())
+
+    def deferrable_wait(self) -> float:
+        """The longest a record that may be deferred waits for its slot."""
+        return min(MAX_SLOT_WAIT_SECONDS, self.remaining())

@@ -102,33 +102,39 @@ class SourceIndex:
     """The rules by the ``source`` values their pattern names exactly (``"source": ["acme.orders"]``):
     a rule whose pattern says nothing exact about ``source`` (no ``source``, or a prefix, a wildcard,
     anything-but) is a candidate for every event. Nearly every rule names its source, so an event is
-    matched against its source's few rules instead of all of them."""
+    matched against its source's few rules instead of all of them. Each source's candidates are kept in
+    file order, ready to use."""
 
     rules: tuple[MappingRule, ...]
-    by_source: dict[str, tuple[int, ...]]
-    always: tuple[int, ...]
+    by_source: dict[str, tuple[MappingRule, ...]]
+    always: tuple[MappingRule, ...]
 
     @staticmethod
     def of(rules: tuple[MappingRule, ...]) -> SourceIndex:
-        by_source: dict[str, list[int]] = {}
-        always: list[int] = []
-        for position, rule in enumerate(rules):
-            sources = rule.match.get("source")
-            if isinstance(sources, list) and sources and all(isinstance(value, str) for value in sources):
-                for source in dict.fromkeys(sources):
-                    by_source.setdefault(source, []).append(position)
-            else:
-                always.append(position)
-        return SourceIndex(
-            rules, {source: tuple(positions) for source, positions in by_source.items()}, tuple(always)
-        )
+        named = [_exact_sources(rule) for rule in rules]  # None: a candidate for every event
+        every_source = sorted({source for sources in named if sources for source in sources})
+        by_source = {
+            source: tuple(
+                rule for rule, sources in zip(rules, named, strict=True) if not sources or source in sources
+            )
+            for source in every_source
+        }
+        always = tuple(rule for rule, sources in zip(rules, named, strict=True) if not sources)
+        return SourceIndex(rules, by_source, always)
 
-    def candidates(self, event: AbcMapping[str, Any]) -> list[MappingRule]:
+    def candidates(self, event: AbcMapping[str, Any]) -> tuple[MappingRule, ...]:
         source = event.get("source")
         if not isinstance(source, str):  # an array (matched element by element) or nothing: try all
-            return list(self.rules)
-        positions = sorted((*self.by_source.get(source, ()), *self.always))
-        return [self.rules[position] for position in positions]
+            return self.rules
+        return self.by_source.get(source, self.always)
+
+
+def _exact_sources(rule: MappingRule) -> frozenset[str] | None:
+    """The sources a rule's pattern matches exactly, or None when it names none (or not only exact ones)."""
+    sources = rule.match.get("source")
+    if isinstance(sources, list) and sources and all(isinstance(value, str) for value in sources):
+        return frozenset(sources)
+    return None
 
 
 def load_mapping(path: str | Path) -> TaskMapping:
