@@ -7,8 +7,9 @@ The replay is the operator's recovery (``docs/operations.md``, "Recover a window
 command's own code (``local.replay``): the standard deployment's archive, the window from the first
 archived event's time to now, onto its bus rules only (``FilterArns``), followed to its end; then the
 event sources are drained. Every task created from an event on the bus must be reported again as a
-``Task Duplicate Skipped``, and none created. Tasks created from messages sent to a queue
-(``SendMessage``) were never on the bus, so the archive does not hold them.
+``Task Duplicate Skipped``, none created, and nothing applied again (no other outcome but a dead
+letter). Tasks created from messages sent to a queue (``SendMessage``) were never on the bus, so the
+archive does not hold them.
 
 moto replays the whole archive, whatever the window (both rounds' events), so a task may be reported
 more than once; consumers deduplicate on (eventId, rule, action).
@@ -25,6 +26,7 @@ from local.aws import EmbeddedAws
 from local.connect_emulator import TaskRecord
 from local.function_output import FunctionOutcome
 from local.outcome_events import (
+    APPLIED_DETAIL_TYPES,
     TASK_DUPLICATE_SKIPPED,
     OutcomeEvent,
     count_by_detail_type,
@@ -89,6 +91,15 @@ class ReplayResult:
     def missing(self) -> frozenset[str]:
         """Tasks from bus events that no Task Duplicate Skipped reported."""
         return self.bus_tasks - self.reported_duplicate
+
+    @property
+    def applied_again(self) -> tuple[OutcomeEvent, ...]:
+        """Replayed events announced as having changed something (created, updated, completed...)."""
+        return tuple(event for event in self.outcome_events if event.detail_type in APPLIED_DETAIL_TYPES)
+
+    @property
+    def converged(self) -> bool:
+        return not self.new_tasks and not self.missing and not self.applied_again
 
 
 def replay_archive(
@@ -193,10 +204,15 @@ def replay_section(result: ReplayResult | None) -> list[str]:
     )
     duplicates = [event for event in result.outcome_events if event.detail_type == TASK_DUPLICATE_SKIPPED]
     lines += outcome_lines(duplicates[:SAMPLE_ROWS], indent="  ") if duplicates else []
+    applied = result.applied_again
+    lines.append(
+        f"Replayed events applied again: {len(applied)}" + (f" ({_counts(applied)})" if applied else "")
+    )
+    lines += outcome_lines(applied[:SAMPLE_ROWS], indent="  ") if applied else []
     verdict = (
-        "The replay created no new task: every replayed event kept its identity."
-        if not result.new_tasks and not result.missing
-        else "The replay did not converge: see the tasks above (docs/mapping.md: identity rules)."
+        "The replay created no new task and applied nothing again: every replayed event kept its identity."
+        if result.converged
+        else "The replay did not converge: see the outcomes above (docs/mapping.md: identity rules)."
     )
     return [*lines, verdict]
 
@@ -208,6 +224,7 @@ def replay_summary(result: ReplayResult | None) -> list[str]:
         f"tasks created by the replay: {len(result.new_tasks)}",
         f"replayed tasks reported duplicate: {len(result.bus_tasks) - len(result.missing)} of "
         f"{len(result.bus_tasks)}",
+        f"replayed events applied again: {len(result.applied_again)}",
     ]
 
 

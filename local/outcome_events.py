@@ -36,6 +36,9 @@ DETAIL_TYPES = (
     "Task Completed",
     TASK_DEAD_LETTERED,
 )
+# The outcomes that changed something in Connect (or recorded a completion): another delivery of the same
+# event (a re-publish, a redrive, a replay) must announce none of them, only Task Duplicate Skipped.
+APPLIED_DETAIL_TYPES = frozenset({TASK_CREATED, "Task Updated", "Task Rescheduled", "Task Completed"})
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,9 @@ The end state is the one in-order delivery gives, or the DLQ with a reason, neve
 - an update or reschedule for a key with no task yet fails transiently (``NoTaskForKey``): retried with
   backoff and, on its last attempt, dead-lettered as ``NoTaskForKey``;
 - a complete for a key with no task yet is recorded; the late create then creates its task (through the
-  ledger, so a create whose answer was lost does not make a second one) and stops it at once;
+  ledger, so a create whose answer was lost does not make a second one) and stops it at once; another
+  delivery of that create (or of the create of any completed task) finds its task stopped, and stops
+  nothing: it is a duplicate;
 - an update or reschedule older than the last event applied (by the event's ``time``), or the same
   event again, is skipped, logged and counted (``StaleEventsSkipped``);
 - anything for a completed task is skipped, logged and counted (``CompletedTaskEventsSkipped``);
@@ -28,6 +30,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, Protocol
 
+from task_creator.adapters.connect import StopOutcome
 from task_creator.adapters.task_registry import EventStamp, RegisteredTask, TaskRegistry
 from task_creator.errors import MappingError, NoTaskForKey, PermanentFailure, TaskCreatorError, TaskKeyBusy
 from task_creator.mapping.planning import PlannedTask
@@ -50,7 +53,7 @@ class LifecycleCalls(Protocol):
 
     def stop_task(
         self, instance_id: str, contact_id: str, *, disconnect_reason: str | None = None
-    ) -> Any: ...
+    ) -> StopOutcome: ...
 
 
 class Applied(Enum):
@@ -63,6 +66,14 @@ class Applied(Enum):
     STALE_SKIPPED = "stale-skipped"
     DUPLICATE = "duplicate"  # the same event again
     COMPLETED_SKIPPED = "completed-skipped"
+
+
+class Registration(Enum):
+    """What registering a created task under its key found."""
+
+    OPEN = "open"  # the key's task is open (this one, or the one another create registered first)
+    STOPPED = "stopped"  # the key was completed first: the task was stopped now
+    STOPPED_BEFORE = "stopped-before"  # the key is completed and the task had been stopped already
 
 
 @dataclass(frozen=True)
@@ -117,16 +128,20 @@ class TaskLifecycle:
         finally:
             self.registry.release(key, owner)
 
-    def register(self, task: PlannedTask, contact_id: str, stamp: EventStamp) -> bool:
-        """Register a created task under its key; True when the key turned out completed already and
-        the task was stopped at once."""
-        record = self.registry.register_created(
-            _key(task), contact_id=contact_id, rule=task.rule, stamp=stamp
-        )
-        if record.completed:
-            self.connect.stop_task(self.instance_id, contact_id)
-            return True
-        return False
+    def register(self, task: PlannedTask, contact_id: str, stamp: EventStamp) -> Registration:
+        """Register a created task under its key. A completed key's task is stopped at once, unless it is
+        the key's recorded task: that one was stopped already (by its complete, or by an earlier delivery
+        of this create), so another delivery of its create makes no Connect call."""
+        key = _key(task)
+        record = self.registry.register_created(key, contact_id=contact_id, rule=task.rule, stamp=stamp)
+        if not record.completed:
+            return Registration.OPEN
+        if record.contact_id == contact_id:
+            return Registration.STOPPED_BEFORE
+        stopped = self.connect.stop_task(self.instance_id, contact_id)
+        if record.contact_id is None:
+            self.registry.record_stopped(key, contact_id=contact_id, rule=task.rule)
+        return Registration.STOPPED_BEFORE if stopped == StopOutcome.ALREADY_STOPPED else Registration.STOPPED
 
     def apply(self, task: PlannedTask, stamp: EventStamp) -> FollowUp:
         key = _key(task)

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from task_creator.adapters.ledger import LedgerEntry, TaskLedger
 from task_creator.errors import ConnectThrottled, InvocationDeadline, LifecycleUnavailable, RateDeferred
 from task_creator.in_flight import InFlightTasks
-from task_creator.lifecycle import Applied, TaskLifecycle, event_stamp
+from task_creator.lifecycle import Applied, Registration, TaskLifecycle, event_stamp
 from task_creator.mapping.envelope import CanonicalEvent
 from task_creator.mapping.planning import PlannedTask
 from task_creator.mapping.schedule import schedule_request
@@ -110,19 +110,27 @@ class RuleRunner:
         stamp = event_stamp(event.time, task.client_token, delivery_id)
         with lifecycle.holding(task):
             created = self._create_once(task, slot, delivery_id)
-            if lifecycle.register(task, created.contact_id, stamp):
-                # Its complete came first: the task is created (or found, if an earlier answer was lost)
-                # and stopped at once, so nothing stays open.
-                return self._created(task, created, delivery_id, applied=LATE_CREATE)
-        return self._created(task, created, delivery_id)
+            registration = lifecycle.register(task, created.contact_id, stamp)
+        return self._created(task, created, delivery_id, registration=registration)
 
     def _created(
-        self, task: PlannedTask, entry: LedgerEntry, delivery_id: str, *, applied: str = "created"
+        self,
+        task: PlannedTask,
+        entry: LedgerEntry,
+        delivery_id: str,
+        *,
+        registration: Registration = Registration.OPEN,
     ) -> CreatedTask:
         """A create's outcome; ``repeated`` when the ledger's task is this message's own (an earlier
-        attempt created it, and its outcome may never have been announced)."""
+        attempt created it, and its outcome may never have been announced). A create whose key was
+        completed first is a late create, stopped at once (found, if an earlier answer was lost); one
+        that finds its task stopped before is a duplicate, unless it is that earlier attempt's retry."""
         instance_id = task.request.get("InstanceId")
         own = entry.duplicate and bool(delivery_id) and entry.delivery_id == delivery_id
+        late = registration is Registration.STOPPED or (
+            registration is Registration.STOPPED_BEFORE and (own or not entry.duplicate)
+        )
+        applied = LATE_CREATE if late else "created"
         return CreatedTask(
             task.rule,
             task.client_token,

@@ -11,7 +11,7 @@ from typing import Any, cast
 import pytest
 
 from infra.connect_permissions import lifecycle_grants
-from task_creator.adapters.connect import OPERATION_MEMBERS
+from task_creator.adapters.connect import OPERATION_MEMBERS, StopOutcome
 from task_creator.adapters.task_registry import EventStamp
 from task_creator.lifecycle import TaskLifecycle
 from task_creator.mapping.planning import PlannedTask
@@ -173,8 +173,11 @@ class RecordingConnect:
     def reschedule_task(self, instance_id: str, contact_id: str, scheduled_time: datetime) -> None:
         self.calls.append("connect:UpdateContactSchedule")
 
-    def stop_task(self, instance_id: str, contact_id: str, *, disconnect_reason: str | None = None) -> None:
+    def stop_task(
+        self, instance_id: str, contact_id: str, *, disconnect_reason: str | None = None
+    ) -> StopOutcome:
         self.calls.append("connect:StopContact")  # the adapter adds DescribeContact when refused
+        return StopOutcome.STOPPED
 
 
 class OneOpenTask:

@@ -230,6 +230,28 @@ def test_every_arrival_order_ends_with_no_open_task_and_nothing_applied_after_th
     assert dead_letters(arrivals.aws, arrivals.pipeline) == []
 
 
+@pytest.mark.parametrize("order", [(CREATE, COMPLETE), (COMPLETE, CREATE)], ids="-".join)
+def test_the_create_of_a_completed_task_delivered_again_is_a_duplicate_that_sends_connect_nothing(
+    order: tuple[str, ...],
+    arrivals: Arrivals,
+    connect_emulator: ConnectEmulator,
+    function_outcomes: OutcomeRecorder,
+) -> None:
+    for step in order:
+        arrivals.arrive(step, order_event(step))
+    arrivals.finish()
+    calls_before = connect_emulator.counters().operations
+
+    # Another delivery of the create (a re-publish, a redrive, a replay): its task exists and is stopped.
+    arrivals.arrive(CREATE, order_event(CREATE))
+    arrivals.finish()
+
+    assert outcomes_of(function_outcomes, arrivals.ids[CREATE]) == [Outcome.DUPLICATE]
+    assert connect_emulator.counters().operations == calls_before  # no StopContact, no DescribeContact
+    (task,) = connect_emulator.tasks()
+    assert contact(task)["State"] == "STOPPED"
+
+
 def test_the_same_follow_ups_published_again_change_nothing(
     arrivals: Arrivals, connect_emulator: ConnectEmulator, function_outcomes: OutcomeRecorder
 ) -> None:

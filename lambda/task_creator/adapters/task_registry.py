@@ -10,7 +10,8 @@ stored. Every write is conditional, so concurrent invocations cannot undo each o
   than the last one applied (or the same event again) claims nothing and is skipped by the caller;
 - ``release_event`` gives a claim back when the Connect call it was for failed, so the retry can claim it;
 - ``register_created`` records a new task, unless the key is completed already (its complete arrived
-  first): the caller then stops the task at once;
+  first): the caller then stops the task at once and records it with ``record_stopped``, so a completed
+  key's ContactId is always a task that was stopped (another delivery of its create stops nothing);
 - ``mark_completed`` records the completion, also for a key with no task yet;
 - ``acquire`` / ``release`` lease the key to one event at a time, held across the Connect calls, so two
   events for one task never interleave (a complete while an update is half applied, an older update's
@@ -123,8 +124,9 @@ class TaskRegistry:
     def register_created(
         self, task_key: str, *, contact_id: str, rule: str, stamp: EventStamp
     ) -> RegisteredTask:
-        """Record the new task; return the registry's record (completed if the key was completed first,
-        or the first task's if another create registered the key before)."""
+        """Record the new task; return the registry's record instead when the key has one: completed if
+        the key was completed first (with no ContactId until the caller has stopped its task and called
+        ``record_stopped``), or the first task's if another create registered the key before."""
         try:
             self._call(  # an update, not a put: the key's lease (held by the caller) stays
                 "update_item",
@@ -145,21 +147,30 @@ class TaskRegistry:
             )
         except _ConditionFailed:
             existing = self.get(task_key)
-            if existing is not None and existing.completed and existing.contact_id is None:
-                self._call(
-                    "update_item",
-                    TableName=self._table,
-                    Key=self._key(task_key),
-                    UpdateExpression="SET contact_id = :contact, #rule = :rule",
-                    ConditionExpression="attribute_not_exists(contact_id)",
-                    ExpressionAttributeNames={"#rule": "rule"},
-                    ExpressionAttributeValues={":contact": {"S": contact_id}, ":rule": {"S": rule}},
-                )
-                return RegisteredTask(contact_id, rule, "completed", existing.last_event_time, None)
             if existing is not None:
                 return existing
             return self.register_created(task_key, contact_id=contact_id, rule=rule, stamp=stamp)
         return RegisteredTask(contact_id, rule, "open", stamp.time, stamp.event_id)
+
+    def record_stopped(self, task_key: str, *, contact_id: str, rule: str) -> None:
+        """The task of a key completed before it existed has been stopped: it becomes the key's task (unless
+        another stopped task became it first)."""
+        try:
+            self._call(
+                "update_item",
+                TableName=self._table,
+                Key=self._key(task_key),
+                UpdateExpression="SET contact_id = :contact, #rule = :rule",
+                ConditionExpression="#state = :completed AND attribute_not_exists(contact_id)",
+                ExpressionAttributeNames={"#rule": "rule", "#state": "state"},
+                ExpressionAttributeValues={
+                    ":contact": {"S": contact_id},
+                    ":rule": {"S": rule},
+                    ":completed": {"S": "completed"},
+                },
+            )
+        except _ConditionFailed:
+            return
 
     def claim_event(self, task_key: str, stamp: EventStamp) -> bool:
         """Make ``stamp`` the last event applied to the open task; False when it is not newer than the

@@ -16,6 +16,7 @@ import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext as PowertoolsLambdaContext
 from moto import mock_aws
 
+from task_creator.adapters.connect import StopOutcome
 from task_creator.dependencies import AwsClients, Dependencies, build_dependencies
 from task_creator.errors import ConnectUnavailable, TaskCreatorError
 from task_creator.mapping.rules import TaskMapping
@@ -87,13 +88,21 @@ class RecordingConnect:
         self._lifecycle("UpdateContactSchedule", contact_id, scheduled_time)
 
     lost_stop_answers: int = 0  # StopContact calls that take effect and then fail as a lost answer would
+    stopped: set[str] = field(default_factory=set)
 
-    def stop_task(self, instance_id: str, contact_id: str, *, disconnect_reason: str | None = None) -> str:
+    def stop_task(
+        self, instance_id: str, contact_id: str, *, disconnect_reason: str | None = None
+    ) -> StopOutcome:
         self._lifecycle("StopContact", contact_id, disconnect_reason)
+        ended_before = contact_id in self.stopped
+        self.stopped.add(contact_id)
         if self.lost_stop_answers:
             self.lost_stop_answers -= 1
             raise ConnectUnavailable("InternalServiceException", "the answer was lost")
-        return "stopped"
+        return StopOutcome.ALREADY_STOPPED if ended_before else StopOutcome.STOPPED
+
+    def stop_calls(self) -> list[str]:
+        return [contact_id for operation, contact_id, _ in self.lifecycle_calls if operation == "StopContact"]
 
     def _lifecycle(self, operation: str, contact_id: str, sent: Any) -> None:
         if self.fail_always is not None:

@@ -167,3 +167,72 @@ def test_a_follow_up_whose_outcome_was_not_accepted_is_announced_on_its_retry_wi
     (updated,) = by_type(inbox.received())["Task Updated"]
     assert updated["detail"]["action"] == "update"
     assert updated["detail"]["taskKeyHash"]
+
+
+def test_another_delivery_of_a_late_create_is_announced_as_a_duplicate_and_stops_nothing(
+    function: FunctionUnderTest, inbox: OutcomeInbox, context: LambdaContext
+) -> None:
+    deps = function.build(**outcome_settings())
+    delayed = json.dumps(sample("eventbridge-order-delayed.json"))
+    lambda_handler(
+        receive_batch(function, [json.dumps(sample("eventbridge-order-delivered.json"))]),
+        context,
+        dependencies=deps,
+    )
+    lambda_handler(receive_batch(function, [delayed]), context, dependencies=deps)  # created, then stopped
+    (stopped,) = function.connect.stop_calls()
+
+    again = lambda_handler(receive_batch(function, [delayed]), context, dependencies=deps)  # e.g. a replay
+
+    assert again == {"batchItemFailures": []}
+    assert function.connect.stop_calls() == [stopped]
+    announced = by_type(inbox.received())
+    assert [o["detail"]["applied"] for o in announced["Task Completed"]] == [
+        "completion-recorded",
+        "late-create-stopped",
+    ]
+    (duplicate,) = announced["Task Duplicate Skipped"]
+    assert (duplicate["detail"]["action"], duplicate["detail"]["contactId"]) == ("create", stopped)
+
+
+def test_a_late_create_whose_outcome_was_not_accepted_is_announced_on_its_retry_without_a_second_stop(
+    function: FunctionUnderTest, inbox: OutcomeInbox, context: LambdaContext
+) -> None:
+    second_call_fails = FlakyEvents(lambda call, entry: "InternalFailure" if call == 2 else None)
+    deps = function.build(events=second_call_fails, **outcome_settings())
+    delivered = receive_batch(function, [json.dumps(sample("eventbridge-order-delivered.json"))])
+    lambda_handler(delivered, context, dependencies=deps)
+    delayed = receive_batch(function, [json.dumps(sample("eventbridge-order-delayed.json"))])
+
+    first = lambda_handler(delayed, context, dependencies=deps)
+    for record in delayed["Records"]:
+        record["attributes"]["ApproximateReceiveCount"] = "2"
+    second = lambda_handler(delayed, context, dependencies=deps)
+
+    assert len(first["batchItemFailures"]) == 1
+    assert second == {"batchItemFailures": []}
+    assert len(function.connect.stop_calls()) == 1
+    late = [o for o in by_type(inbox.received())["Task Completed"] if o["detail"]["action"] == "create"]
+    assert [o["detail"]["applied"] for o in late] == ["late-create-stopped"]
+
+
+def test_a_late_create_whose_stop_answer_was_lost_is_stopped_on_its_retry_and_announced_once(
+    function: FunctionUnderTest, inbox: OutcomeInbox, context: LambdaContext
+) -> None:
+    deps = function.build(**outcome_settings())
+    delivered = receive_batch(function, [json.dumps(sample("eventbridge-order-delivered.json"))])
+    lambda_handler(delivered, context, dependencies=deps)
+    delayed = receive_batch(function, [json.dumps(sample("eventbridge-order-delayed.json"))])
+    function.connect.lost_stop_answers = 1  # the task stops, and the function never hears so
+
+    first = lambda_handler(delayed, context, dependencies=deps)
+    for record in delayed["Records"]:
+        record["attributes"]["ApproximateReceiveCount"] = "2"
+    second = lambda_handler(delayed, context, dependencies=deps)
+
+    assert len(first["batchItemFailures"]) == 1
+    assert second == {"batchItemFailures": []}
+    assert len(function.connect.requests) == 1
+    assert len(set(function.connect.stop_calls())) == 1  # the same task, asked twice: its answer was lost
+    late = [o for o in by_type(inbox.received())["Task Completed"] if o["detail"]["action"] == "create"]
+    assert [o["detail"]["applied"] for o in late] == ["late-create-stopped"]

@@ -73,10 +73,31 @@ def test_a_completion_before_the_create_is_kept_and_returned_to_the_create(regis
     record = registry.register_created("order:1", contact_id="c-late", rule="r", stamp=stamp(0))
 
     assert record.completed
-    assert record.contact_id == "c-late"
+    assert record.contact_id is None  # not the key's task until it is stopped
     stored = registry.get("order:1")
     assert stored is not None
-    assert (stored.state, stored.contact_id) == ("completed", "c-late")
+    assert (stored.state, stored.contact_id) == ("completed", None)
+
+
+def test_the_late_creates_task_once_stopped_is_the_completed_keys_task(registry: TaskRegistry):
+    registry.mark_completed("order:1", stamp(5))
+    registry.register_created("order:1", contact_id="c-late", rule="r", stamp=stamp(0))
+
+    registry.record_stopped("order:1", contact_id="c-late", rule="r")
+    registry.record_stopped("order:1", contact_id="c-other", rule="r")  # the first stopped task stays
+
+    again = registry.register_created("order:1", contact_id="c-late", rule="r", stamp=stamp(0))
+    assert (again.state, again.contact_id, again.rule) == ("completed", "c-late", "r")
+
+
+def test_only_a_completed_key_records_a_stopped_task(registry: TaskRegistry):
+    registry.register_created("order:1", contact_id="c-1", rule="r", stamp=stamp(0))
+
+    registry.record_stopped("order:1", contact_id="c-2", rule="r")
+
+    stored = registry.get("order:1")
+    assert stored is not None
+    assert (stored.state, stored.contact_id) == ("open", "c-1")
 
 
 def test_a_completed_task_takes_no_further_claim(registry: TaskRegistry):
