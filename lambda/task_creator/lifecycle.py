@@ -143,12 +143,16 @@ class TaskLifecycle:
             self.registry.record_stopped(key, contact_id=contact_id, rule=task.rule)
         return Registration.STOPPED_BEFORE if stopped == StopOutcome.ALREADY_STOPPED else Registration.STOPPED
 
-    def apply(self, task: PlannedTask, stamp: EventStamp) -> FollowUp:
+    def apply(
+        self, task: PlannedTask, stamp: EventStamp, *, before_connect: Callable[[], None] = lambda: None
+    ) -> FollowUp:
+        """Apply the follow-up to the key's task, or say why not. ``before_connect`` runs just before its
+        first Connect call (the caller's call slot): a follow-up skipped or repeated makes none."""
         key = _key(task)
         key_hash = self.registry.key_hash(key)
         record = self.registry.get(key)
         if task.action == "complete":
-            return self._complete(task, key, key_hash, record, stamp)
+            return self._complete(task, key, key_hash, record, stamp, before_connect=before_connect)
         if record is None or (record.contact_id is None and not record.completed):
             raise NoTaskForKey(f"no task is registered for this key yet (key hash {key_hash[:12]})")
         if record.completed:
@@ -164,6 +168,7 @@ class TaskLifecycle:
                 Applied.DUPLICATE if again else Applied.STALE_SKIPPED, record.contact_id, key_hash
             )
         try:
+            before_connect()
             applied = self._send(task, record.contact_id)
         except BaseException:
             self.registry.release_event(key, stamp, record)
@@ -171,7 +176,14 @@ class TaskLifecycle:
         return FollowUp(applied, record.contact_id, key_hash)
 
     def _complete(
-        self, task: PlannedTask, key: str, key_hash: str, record: RegisteredTask | None, stamp: EventStamp
+        self,
+        task: PlannedTask,
+        key: str,
+        key_hash: str,
+        record: RegisteredTask | None,
+        stamp: EventStamp,
+        *,
+        before_connect: Callable[[], None],
     ) -> FollowUp:
         if record is not None and record.completed:
             if _same_delivery(record.completed_by, stamp):
@@ -182,6 +194,7 @@ class TaskLifecycle:
             self.registry.mark_completed(key, stamp)
             return FollowUp(Applied.COMPLETION_RECORDED, None, key_hash)
         reason = (task.request.get("DisconnectReason") or {}).get("Code")
+        before_connect()
         # Until the stop is known to have happened (or not), no update may reach the task: its answer
         # can be lost after the task stopped, and the complete's retry settles it.
         self.registry.mark_stopping(key)

@@ -148,10 +148,12 @@ class RuleRunner:
         if self.lifecycle is None:
             raise LifecycleUnavailable("lifecycle rules need the ledger table (IDEMPOTENCY_TABLE)")
         stamp = event_stamp(event.time, task.client_token, delivery_id)
-        self._take_rate_token(slot)
+        # As for a create: defer before touching the registry when no slot is near, and take the slot only
+        # for a Connect call, so a follow-up applied before (a redelivery, a replay) costs none.
+        self._defer_unless_slot_soon(slot)
         try:
             with self.lifecycle.holding(task):
-                done = self.lifecycle.apply(task, stamp)
+                done = self.lifecycle.apply(task, stamp, before_connect=lambda: self._take_rate_token(slot))
         except ConnectThrottled as throttled:
             self._throttled(task, throttled)
             raise

@@ -194,6 +194,26 @@ def test_a_record_deferred_for_its_slot_never_touches_the_ledger(
     assert (ledger_calls.count("PutItem"), ledger_calls.count("DeleteItem")) == (1, 0)
 
 
+def test_a_follow_up_applied_before_takes_no_call_slot_from_the_records_that_need_one(
+    function: FunctionUnderTest, context: LambdaContext
+):
+    rescheduled = json.dumps(sample("eventbridge-order-delivery-rescheduled.json"))
+    applied = function.build()
+    lambda_handler(receive_batch(function, [order_event("ORD-1001")]), context, dependencies=applied)
+    lambda_handler(receive_batch(function, [rescheduled]), context, dependencies=applied)
+    calls_before = len(function.connect.lifecycle_calls)
+    # One call slot, then the next in 100 s; the records run one at a time, the replayed update first.
+    deps = function.build(connect_calls_per_second=0.01, max_parallel_calls=1)
+    event = receive_batch(function, [rescheduled, order_event("F-7")])
+
+    response = lambda_handler(event, context, dependencies=deps)
+
+    assert response == {"batchItemFailures": []}
+    assert len(function.connect.lifecycle_calls) == calls_before  # the update again: nothing to call
+    assert len(function.connect.requests) == 2  # so F-7 had the slot, and was not deferred
+    assert queue_counts(function) == {"visible": 0, "delayed": 0}
+
+
 def test_a_throttled_record_is_sent_back_as_a_new_message_that_keeps_its_identity_and_attempts(
     function: FunctionUnderTest, context: LambdaContext
 ):
