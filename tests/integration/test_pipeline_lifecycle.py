@@ -76,6 +76,12 @@ class Arrivals:
     def finish(self) -> None:
         drain(self.pipeline)
 
+    def story(self, steps: tuple[str, ...]) -> None:
+        """The order events of ``steps``, arriving in that order, then every retry settled."""
+        for step in steps:
+            self.arrive(step, order_event(step))
+        self.finish()
+
 
 def iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
@@ -111,9 +117,7 @@ def arrivals(embedded_aws: EmbeddedAws, pipeline: LocalPipeline) -> Arrivals:
 def test_in_order_the_task_is_created_then_updated_then_stopped(
     arrivals: Arrivals, connect_emulator: ConnectEmulator, embedded_aws: EmbeddedAws, pipeline: LocalPipeline
 ) -> None:
-    for step in (CREATE, UPDATE, COMPLETE):
-        arrivals.arrive(step, order_event(step))
-    arrivals.finish()
+    arrivals.story((CREATE, UPDATE, COMPLETE))
 
     (task,) = connect_emulator.tasks()
     state = contact(task)
@@ -208,9 +212,7 @@ def test_every_arrival_order_ends_with_no_open_task_and_nothing_applied_after_th
     connect_emulator: ConnectEmulator,
     function_outcomes: OutcomeRecorder,
 ) -> None:
-    for step in order:
-        arrivals.arrive(step, order_event(step))
-    arrivals.finish()
+    arrivals.story(order)
 
     (task,) = connect_emulator.tasks()  # one task, whatever came first
     assert contact(task)["State"] == "STOPPED"  # the in-order end state: no open task
@@ -237,9 +239,7 @@ def test_the_create_of_a_completed_task_delivered_again_is_a_duplicate_that_send
     connect_emulator: ConnectEmulator,
     function_outcomes: OutcomeRecorder,
 ) -> None:
-    for step in order:
-        arrivals.arrive(step, order_event(step))
-    arrivals.finish()
+    arrivals.story(order)
     calls_before = connect_emulator.counters().operations
 
     # Another delivery of the create (a re-publish, a redrive, a replay): its task exists and is stopped.
@@ -255,17 +255,13 @@ def test_the_create_of_a_completed_task_delivered_again_is_a_duplicate_that_send
 def test_the_same_follow_ups_published_again_change_nothing(
     arrivals: Arrivals, connect_emulator: ConnectEmulator, function_outcomes: OutcomeRecorder
 ) -> None:
-    for step in (CREATE, UPDATE, COMPLETE):
-        arrivals.arrive(step, order_event(step))
-    arrivals.finish()
+    arrivals.story((CREATE, UPDATE, COMPLETE))
     (task,) = connect_emulator.tasks()
     before = task.history
     function_outcomes.clear()
 
     # PutEvents gives each a new id, but the same content and time: the same events (their fingerprint)
-    for step in (CREATE, UPDATE, COMPLETE):
-        arrivals.arrive(step, order_event(step))
-    arrivals.finish()
+    arrivals.story((CREATE, UPDATE, COMPLETE))
 
     assert connect_emulator.task(task.contact_id).history == before
     assert len(connect_emulator.tasks()) == 1

@@ -5,9 +5,11 @@ retry creates nothing and announces what its first attempt did; the function's o
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
+from task_creator.dependencies import Dependencies
 from task_creator.handler import lambda_handler
 from task_creator.mapping.rules import parse_mapping
 from tests.integration.function.conftest import FunctionUnderTest, LambdaContext, receive_batch, sample
@@ -26,6 +28,21 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def inbox(function: FunctionUnderTest) -> OutcomeInbox:
     return OutcomeInbox(function)
+
+
+def attempted_twice(batch: dict[str, Any], context: LambdaContext, deps: Dependencies) -> tuple[Any, Any]:
+    """The batch handled, then its retry: the same messages, received once more."""
+    first = lambda_handler(batch, context, dependencies=deps)
+    for record in batch["Records"]:
+        attributes = record["attributes"]
+        attributes["ApproximateReceiveCount"] = str(int(attributes["ApproximateReceiveCount"]) + 1)
+    return first, lambda_handler(batch, context, dependencies=deps)
+
+
+def late_creates_announced(inbox: OutcomeInbox) -> list[str]:
+    """The ``applied`` of each Task Completed a create rule announced."""
+    completed = by_type(inbox.received()).get("Task Completed", [])
+    return [o["detail"]["applied"] for o in completed if o["detail"]["action"] == "create"]
 
 
 def test_every_created_task_is_announced_with_its_contact_id_and_identifiers_only(
@@ -155,10 +172,7 @@ def test_a_follow_up_whose_outcome_was_not_accepted_is_announced_on_its_retry_wi
     rescheduled = receive_batch(function, [json.dumps(sample("eventbridge-order-delivery-rescheduled.json"))])
     lambda_handler(receive_batch(function, [delayed]), context, dependencies=deps)
 
-    first = lambda_handler(rescheduled, context, dependencies=deps)
-    for record in rescheduled["Records"]:
-        record["attributes"]["ApproximateReceiveCount"] = "2"
-    second = lambda_handler(rescheduled, context, dependencies=deps)
+    first, second = attempted_twice(rescheduled, context, deps)
 
     assert len(first["batchItemFailures"]) == 1
     assert second == {"batchItemFailures": []}
@@ -204,16 +218,12 @@ def test_a_late_create_whose_outcome_was_not_accepted_is_announced_on_its_retry_
     lambda_handler(delivered, context, dependencies=deps)
     delayed = receive_batch(function, [json.dumps(sample("eventbridge-order-delayed.json"))])
 
-    first = lambda_handler(delayed, context, dependencies=deps)
-    for record in delayed["Records"]:
-        record["attributes"]["ApproximateReceiveCount"] = "2"
-    second = lambda_handler(delayed, context, dependencies=deps)
+    first, second = attempted_twice(delayed, context, deps)
 
     assert len(first["batchItemFailures"]) == 1
     assert second == {"batchItemFailures": []}
     assert len(function.connect.stop_calls()) == 1
-    late = [o for o in by_type(inbox.received())["Task Completed"] if o["detail"]["action"] == "create"]
-    assert [o["detail"]["applied"] for o in late] == ["late-create-stopped"]
+    assert late_creates_announced(inbox) == ["late-create-stopped"]
 
 
 def test_a_late_create_whose_stop_answer_was_lost_is_stopped_on_its_retry_and_announced_once(
@@ -225,14 +235,10 @@ def test_a_late_create_whose_stop_answer_was_lost_is_stopped_on_its_retry_and_an
     delayed = receive_batch(function, [json.dumps(sample("eventbridge-order-delayed.json"))])
     function.connect.lost_stop_answers = 1  # the task stops, and the function never hears so
 
-    first = lambda_handler(delayed, context, dependencies=deps)
-    for record in delayed["Records"]:
-        record["attributes"]["ApproximateReceiveCount"] = "2"
-    second = lambda_handler(delayed, context, dependencies=deps)
+    first, second = attempted_twice(delayed, context, deps)
 
     assert len(first["batchItemFailures"]) == 1
     assert second == {"batchItemFailures": []}
     assert len(function.connect.requests) == 1
     assert len(set(function.connect.stop_calls())) == 1  # the same task, asked twice: its answer was lost
-    late = [o for o in by_type(inbox.received())["Task Completed"] if o["detail"]["action"] == "create"]
-    assert [o["detail"]["applied"] for o in late] == ["late-create-stopped"]
+    assert late_creates_announced(inbox) == ["late-create-stopped"]
