@@ -13,8 +13,11 @@ run's faults: the emulator's throttles, 5xx and lost answers, on every operation
 UpdateContact, UpdateContactAttributes, StopContact, DescribeContact), and batch responses lost after
 the handler ran (always including the first invocation given a complete). No poison: the DLQ must stay empty.
 
-Then :class:`~tests.integration.chaos_lifecycle_report.LifecycleReport` checks the end state each item
-must reach whatever the order, from the emulator's tasks and their history.
+Then every distinct event is replayed, as EventBridge's replay re-sends an archived event (a new ``id``,
+``replay-name`` added), shuffled, under the same faults: nothing may be created, applied or called again.
+
+:class:`~tests.integration.chaos_lifecycle_report.LifecycleReport` checks the end state each item must
+reach whatever the order, from the emulator's tasks and their history, and what the replay did.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import random
 import tempfile
 import threading
 import time
+import uuid
 from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
@@ -33,6 +37,7 @@ from typing import TextIO
 
 from local.aws import EmbeddedAws
 from local.connect_emulator import ConnectEmulator
+from local.event_source import Invoker
 from local.function_output import captured_function_output
 from local.pipeline import LocalPipeline, PipelineOptions
 from local.redrive import inspect_queue
@@ -41,6 +46,7 @@ from task_creator.observability import logger as function_logger
 from tests.integration.chaos_events import HarnessError
 from tests.integration.chaos_faults import ChaosFaults
 from tests.integration.chaos_lifecycle_events import (
+    LifecycleEvent,
     LifecycleItem,
     Reorderings,
     lifecycle_items,
@@ -48,7 +54,7 @@ from tests.integration.chaos_lifecycle_events import (
     publication_order,
 )
 from tests.integration.chaos_lifecycle_evidence import FunctionStep
-from tests.integration.chaos_lifecycle_report import LifecycleReport
+from tests.integration.chaos_lifecycle_report import LifecycleReport, ReplayPhase
 from tests.integration.chaos_support import (
     CHAOS_DRAIN_TIMEOUT_SECONDS,
     CHAOS_OPTIONS,
@@ -72,6 +78,7 @@ LIFECYCLE_ATTEMPT_BUDGET = 60
 LIFECYCLE_OPTIONS = replace(CHAOS_OPTIONS, retry_max_delay_seconds=4)
 # No poison in this variant; the other rates as in the existing run, a few more duplicates.
 LIFECYCLE_FAULTS = ChaosFaults(poison=0.0, duplicate_publishes=0.15)
+REPLAY_NAME = "lifecycle-chaos-replay"
 
 
 class FunctionSteps(logging.Handler):
@@ -185,6 +192,18 @@ def _run(
         timeout_seconds=timeout_seconds,
     )
     wall_seconds = time.monotonic() - started
+    counters, chaos_steps = emulator.counters(), steps.steps()  # the run's, before the replay
+    replay = _replay_every_event(
+        plan,
+        seed=seed,
+        faults=faults,
+        aws=aws,
+        emulator=emulator,
+        pipeline=pipeline,
+        invokers=invokers,
+        steps=steps,
+        timeout_seconds=timeout_seconds,
+    )
 
     return LifecycleReport(
         seed=seed,
@@ -193,9 +212,9 @@ def _run(
         reorderings=Reorderings.of(plan, order),
         message_ids=message_ids,
         tasks=emulator.tasks(),
-        counters=emulator.counters(),
+        counters=counters,
         dead_letters=inspect_queue(aws.sqs(), pipeline.topology.dead_letter_queue.url, limit=100_000),
-        steps=steps.steps(),
+        steps=chaos_steps,
         registry=registered_keys(pipeline, plan),
         started_at=started_at,
         invoker=invoker,
@@ -205,7 +224,56 @@ def _run(
         redrive_max_receive_count=redrive_count,
         visibility_timeout_seconds=mapping.visibility_timeout_seconds or 0,
         drain_error=drain_error,
+        replay=replay,
     )
+
+
+def _replay_every_event(
+    plan: list[LifecycleItem],
+    *,
+    seed: int,
+    faults: ChaosFaults,
+    aws: EmbeddedAws,
+    emulator: ConnectEmulator,
+    pipeline: LocalPipeline,
+    invokers: list[Invoker],
+    steps: FunctionSteps,
+    timeout_seconds: float,
+) -> ReplayPhase:
+    """Every distinct event once more, as replayed from an archive, shuffled; drained under the faults."""
+    rng = random.Random(f"{seed}:lifecycle-replay")
+    copies = [replayed(event, rng) for item in plan for event in item.events]
+    rng.shuffle(copies)
+    calls_before = {name: c.calls for name, c in emulator.counters().operations.items()}
+    steps_before = len(steps.steps())
+    started = time.monotonic()
+    send_in_order(aws, pipeline, copies)
+    _, drain_error = drain_containers(
+        aws,
+        pipeline,
+        pipeline.event_source.mapping,
+        invokers,
+        faults,
+        seed=seed + 1,
+        lose_first=(),
+        timeout_seconds=timeout_seconds,
+    )
+    calls = {name: c.calls - calls_before.get(name, 0) for name, c in emulator.counters().operations.items()}
+    return ReplayPhase(
+        events=len(copies),
+        connect_calls=calls,
+        steps=steps.steps()[steps_before:],
+        wall_seconds=time.monotonic() - started,
+        drain_error=drain_error,
+    )
+
+
+def replayed(event: LifecycleEvent, rng: random.Random) -> LifecycleEvent:
+    """``event`` as EventBridge's replay re-sends it: a new ``id``, and ``replay-name``."""
+    envelope = json.loads(event.body)
+    envelope["id"] = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    envelope["replay-name"] = REPLAY_NAME
+    return replace(event, event_id=envelope["id"], body=json.dumps(envelope), copies=1)
 
 
 def registered_keys(pipeline: LocalPipeline, plan: list[LifecycleItem]) -> dict[str, RegisteredTask | None]:

@@ -26,8 +26,12 @@ LIFECYCLE_CHECKS = (
     "newest_update_wins",
     "one_task_per_item",
     "dead_letters",
+    "replay_changes_nothing",
     "harness",
 )
+# What a replayed event may come to: its task, or its follow-up, was done before (a lease taken by another
+# replayed event of the same key is retried).
+REPLAY_OUTCOMES = frozenset({"duplicate", "skipped", "retry"})
 CHANGES = ("UpdateContact", "UpdateContactAttributes", "UpdateContactSchedule")
 STOP = "StopContact"
 # What the function's log says a follow-up did (``<action>: <applied>``), as a figure.
@@ -40,6 +44,21 @@ FOLLOW_UP_FIGURES = {
     "completions recorded before their create": ("complete: completion-recorded",),
     "tasks stopped as they were created (complete first)": ("create: late-create-stopped",),
 }
+
+
+@dataclass(frozen=True)
+class ReplayPhase:
+    """After the run: every distinct event sent once more as EventBridge replays it (a new ``id`` and
+    ``replay-name``), shuffled, under the same faults; what the function did with them."""
+
+    events: int
+    connect_calls: dict[str, int]  # per operation, made while the replay drained
+    steps: list[FunctionStep]  # what the function logged about the replayed events
+    wall_seconds: float
+    drain_error: str | None = None
+
+    def outcomes(self) -> Counter[str]:
+        return Counter(step.message for step in self.steps)
 
 
 @dataclass
@@ -64,6 +83,7 @@ class LifecycleReport:
     redrive_max_receive_count: int
     visibility_timeout_seconds: int
     drain_error: str | None = None
+    replay: ReplayPhase | None = None
 
     # what is where ----------------------------------------------------------------------------------
     def tasks_by_item(self) -> dict[str, list[TaskRecord]]:
@@ -127,6 +147,17 @@ class LifecycleReport:
             "retries by error type": dict(sorted(retries.items())),
             "DLQ messages": len(self.dead_letters),
             "wall time (s)": round(self.wall_seconds, 1),
+            **self._replay_figures(),
+        }
+
+    def _replay_figures(self) -> dict[str, Any]:
+        if self.replay is None:
+            return {}
+        return {
+            "replay: events": self.replay.events,
+            "replay: Connect calls": sum(self.replay.connect_calls.values()),
+            "replay: outcomes": dict(sorted(self.replay.outcomes().items())),
+            "replay: wall time (s)": round(self.replay.wall_seconds, 1),
         }
 
     def summary(self) -> str:
@@ -143,6 +174,7 @@ class LifecycleReport:
             "newest_update_wins": self._newest_update_wins(evidence),
             "one_task_per_item": self._one_task_per_item(evidence),
             "dead_letters": self._dead_letters(evidence),
+            "replay_changes_nothing": self._replay_changes_nothing(),
             "harness": self._harness(),
         }
 
@@ -247,6 +279,24 @@ class LifecycleReport:
             f"{event.key} dead-lettered as NoTaskForKey after {receives} receive(s) "
             f"(attempt budget {self.attempt_budget}): {why}"
         )
+
+    def _replay_changes_nothing(self) -> list[str]:
+        """Every event replayed after the run finds its work done: no Connect call, nothing applied again."""
+        if self.replay is None:
+            return []
+        problems = [
+            f"the replay made {count} {operation} call(s)"
+            for operation, count in sorted(self.replay.connect_calls.items())
+            if count
+        ]
+        problems += [
+            f"a replayed event (id {short(step.event_id)}) was {step.message!r}, not a duplicate or a skip"
+            for step in self.replay.steps
+            if step.outcome not in REPLAY_OUTCOMES
+        ]
+        if self.replay.drain_error:
+            problems.append(f"the replay did not drain: {self.replay.drain_error}")
+        return problems
 
     def _harness(self) -> list[str]:
         """The run was set up as intended: it drained, no handler exception, no record near its budget."""

@@ -3,13 +3,15 @@ two updates and most with a complete, published shuffled and partly twice throug
 (throttles, 5xx and lost answers on every Connect operation, lost batch responses). Whatever the arrival
 order, every key ends as in-order delivery would leave it: completed keys have no open task and nothing
 reached a task after its StopContact; the others have exactly one open task showing their newest update;
-no key has two tasks; the DLQ stays empty.
+no key has two tasks; the DLQ stays empty. Afterwards every event replayed once more (a new id and
+``replay-name``, as EventBridge's replay re-sends it) creates, applies and calls nothing.
 
 The scenario runs once per module; each test checks one promise on its report.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 
 import pytest
@@ -95,6 +97,19 @@ def test_the_dead_letter_queue_stays_empty(chaos: LifecycleReport) -> None:
     assert chaos.dead_letters == []
 
 
+def test_replaying_every_event_afterwards_creates_applies_and_calls_nothing(chaos: LifecycleReport) -> None:
+    problems = chaos.problems()["replay_changes_nothing"]
+
+    assert chaos.replay is not None
+    assert chaos.replay.events == sum(len(item.events) for item in chaos.items)
+    assert not problems, described(problems, chaos)
+    # Each replayed event once (a lost batch response delivers it again): every create found its task,
+    # open or stopped, and every complete its task completed.
+    done = Counter(message for message, _ in {(s.message, s.event_id) for s in chaos.replay.steps})
+    assert done["create: duplicate"] == len(chaos.items)
+    assert done["complete: completed-skipped"] == sum(item.completes for item in chaos.items)
+
+
 def test_the_checks_find_an_open_an_updated_after_stop_a_stale_a_doubled_and_a_dead_letter(
     chaos: LifecycleReport,
 ) -> None:
@@ -120,6 +135,8 @@ def test_the_checks_find_an_open_an_updated_after_stop_a_stale_a_doubled_and_a_d
     )
 
     reopened = replace(completed, completed_at=None)
+    replay = chaos.replay
+    assert replay is not None
 
     def swapped(old: TaskRecord, new: TaskRecord) -> list[TaskRecord]:
         return [new if task.contact_id == old.contact_id else task for task in chaos.tasks]
@@ -132,6 +149,7 @@ def test_the_checks_find_an_open_an_updated_after_stop_a_stale_a_doubled_and_a_d
         "newest_update_wins": replace(chaos, tasks=swapped(open_task, stale)),
         "one_task_per_item": replace(chaos, tasks=[*chaos.tasks, replace(open_task, contact_id="doubled")]),
         "dead_letters": replace(chaos, dead_letters=[letter]),
+        "replay_changes_nothing": replace(chaos, replay=replace(replay, connect_calls={"StopContact": 1})),
     }
 
     for check, report in planted.items():
