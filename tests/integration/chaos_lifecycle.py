@@ -193,6 +193,7 @@ def _run(
     )
     wall_seconds = time.monotonic() - started
     counters, chaos_steps = emulator.counters(), steps.steps()  # the run's, before the replay
+    dead_letters = inspect_queue(aws.sqs(), pipeline.topology.dead_letter_queue.url, limit=100_000)
     replay = _replay_every_event(
         plan,
         seed=seed,
@@ -213,7 +214,7 @@ def _run(
         message_ids=message_ids,
         tasks=emulator.tasks(),
         counters=counters,
-        dead_letters=inspect_queue(aws.sqs(), pipeline.topology.dead_letter_queue.url, limit=100_000),
+        dead_letters=dead_letters,
         steps=chaos_steps,
         registry=registered_keys(pipeline, plan),
         started_at=started_at,
@@ -246,6 +247,7 @@ def _replay_every_event(
     rng.shuffle(copies)
     calls_before = {name: c.calls for name, c in emulator.counters().operations.items()}
     steps_before = len(steps.steps())
+    dead_letters_before = _dead_letter_count(aws, pipeline)
     started = time.monotonic()
     send_in_order(aws, pipeline, copies)
     _, drain_error = drain_containers(
@@ -261,11 +263,17 @@ def _replay_every_event(
     calls = {name: c.calls - calls_before.get(name, 0) for name, c in emulator.counters().operations.items()}
     return ReplayPhase(
         events=len(copies),
+        replayed_from={copy.event_id: copy.key for copy in copies},
         connect_calls=calls,
         steps=steps.steps()[steps_before:],
+        dead_letters=_dead_letter_count(aws, pipeline) - dead_letters_before,
         wall_seconds=time.monotonic() - started,
         drain_error=drain_error,
     )
+
+
+def _dead_letter_count(aws: EmbeddedAws, pipeline: LocalPipeline) -> int:
+    return len(inspect_queue(aws.sqs(), pipeline.topology.dead_letter_queue.url, limit=100_000))
 
 
 def replayed(event: LifecycleEvent, rng: random.Random) -> LifecycleEvent:

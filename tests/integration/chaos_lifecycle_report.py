@@ -52,8 +52,10 @@ class ReplayPhase:
     ``replay-name``), shuffled, under the same faults; what the function did with them."""
 
     events: int
+    replayed_from: dict[str, str]  # a replayed event's new id -> the key of the event it replays
     connect_calls: dict[str, int]  # per operation, made while the replay drained
     steps: list[FunctionStep]  # what the function logged about the replayed events
+    dead_letters: int  # messages the replay added to the DLQ
     wall_seconds: float
     drain_error: str | None = None
 
@@ -156,6 +158,7 @@ class LifecycleReport:
         return {
             "replay: events": self.replay.events,
             "replay: Connect calls": sum(self.replay.connect_calls.values()),
+            "replay: DLQ messages": self.replay.dead_letters,
             "replay: outcomes": dict(sorted(self.replay.outcomes().items())),
             "replay: wall time (s)": round(self.replay.wall_seconds, 1),
         }
@@ -281,21 +284,28 @@ class LifecycleReport:
         )
 
     def _replay_changes_nothing(self) -> list[str]:
-        """Every event replayed after the run finds its work done: no Connect call, nothing applied again."""
-        if self.replay is None:
+        """Every event replayed after the run finds its work done: nothing applied again and, when the run
+        gave up on nothing, no Connect call. An event the run dead-lettered is the replay's to recover."""
+        replay = self.replay
+        if replay is None:
             return []
-        problems = [
-            f"the replay made {count} {operation} call(s)"
-            for operation, count in sorted(self.replay.connect_calls.items())
-            if count
-        ]
-        problems += [
-            f"a replayed event (id {short(step.event_id)}) was {step.message!r}, not a duplicate or a skip"
-            for step in self.replay.steps
-            if step.outcome not in REPLAY_OUTCOMES
-        ]
-        if self.replay.drain_error:
-            problems.append(f"the replay did not drain: {self.replay.drain_error}")
+        by_body = {event.body: event.key for event in self.order}
+        recovered = {by_body[message.body] for message in self.dead_letters if message.body in by_body}
+        problems = []
+        if not recovered:
+            problems += [
+                f"the replay made {count} {operation} call(s)"
+                for operation, count in sorted(replay.connect_calls.items())
+                if count
+            ]
+        for step in replay.steps:
+            key = replay.replayed_from.get(step.event_id, f"unknown event {short(step.event_id)}")
+            if step.outcome not in REPLAY_OUTCOMES and key not in recovered:
+                problems.append(f"{key} replayed was {step.message!r}, not a duplicate or a skip")
+        if replay.dead_letters:
+            problems.append(f"the replay dead-lettered {replay.dead_letters} message(s)")
+        if replay.drain_error:
+            problems.append(f"the replay did not drain: {replay.drain_error}")
         return problems
 
     def _harness(self) -> list[str]:

@@ -20,6 +20,7 @@ from local.aws import EmbeddedAws
 from local.connect_emulator import HistoryEntry, TaskRecord
 from local.redrive import QueueMessage
 from tests.integration.chaos_lifecycle import run_lifecycle_chaos
+from tests.integration.chaos_lifecycle_evidence import FunctionStep
 from tests.integration.chaos_lifecycle_report import LifecycleReport
 
 LIFECYCLE_ITEMS = 80
@@ -154,5 +155,12 @@ def test_the_checks_find_an_open_an_updated_after_stop_a_stale_a_doubled_and_a_d
 
     for check, report in planted.items():
         assert report.problems()[check], check
+    # A replayed event applied again is found, unless the run had dead-lettered it: then it is the recovery.
+    update = still_open.updates[1]
+    replayed_id = next(new_id for new_id, key in replay.replayed_from.items() if key == update.key)
+    applied = FunctionStep(at=0.0, event_id=replayed_id, outcome="updated", message="update: updated")
+    applied_again = replace(chaos, replay=replace(replay, steps=[*replay.steps, applied]))
+    assert applied_again.problems()["replay_changes_nothing"]
+    assert not replace(applied_again, dead_letters=[letter]).problems()["replay_changes_nothing"]
     (explained,) = planted["dead_letters"].problems()["dead_letters"]
     assert f"{still_open.updates[1].key} dead-lettered as NoTaskForKey after" in explained
