@@ -192,7 +192,9 @@ def _run(
         timeout_seconds=timeout_seconds,
     )
     wall_seconds = time.monotonic() - started
-    counters, chaos_steps = emulator.counters(), steps.steps()  # the run's, before the replay
+    # The run's end state, before the replay (which may recover what the run dead-lettered).
+    tasks, counters, chaos_steps = emulator.tasks(), emulator.counters(), steps.steps()
+    registry = registered_keys(pipeline, plan)
     dead_letters = inspect_queue(aws.sqs(), pipeline.topology.dead_letter_queue.url, limit=100_000)
     replay = _replay_every_event(
         plan,
@@ -212,11 +214,11 @@ def _run(
         order=order,
         reorderings=Reorderings.of(plan, order),
         message_ids=message_ids,
-        tasks=emulator.tasks(),
+        tasks=tasks,
         counters=counters,
         dead_letters=dead_letters,
         steps=chaos_steps,
-        registry=registered_keys(pipeline, plan),
+        registry=registry,
         started_at=started_at,
         invoker=invoker,
         containers=len(invokers),
