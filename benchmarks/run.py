@@ -1,5 +1,5 @@
 """``make bench``: the six figures of issue 11, each against its goal with the naive peer beside it, then
-where the handler's CPU and init go, then the design's own figures and the chaos run.
+where the handler's CPU and init go, then the design's own figures, the replay and the chaos run.
 
     PYTHONPATH=lambda .venv/bin/python -m benchmarks.run [--quick] [--events N] [--quota Q] ...
 
@@ -28,6 +28,8 @@ from benchmarks.hot_path import child_spec, measure_hot_path
 from benchmarks.memory import measure_memory
 from benchmarks.peers import ROOT, EmulatorProcess, MotoProcess
 from benchmarks.profiling import Profile, measure_profile
+from benchmarks.replay import DEFAULT_ORDERS as REPLAY_ORDERS
+from benchmarks.replay import bench_replay, print_replay
 from benchmarks.sustained import CEILING_EVENTS, HANDLER, NAIVE, round_trip_seconds, run_sustained
 from benchmarks.workload import LEAN, LEDGER, bench_config, write_create_rules_mapping
 
@@ -40,6 +42,7 @@ QUICK = {
     "memory_events": 2_000,
     "latency_repeat": 8,
     "chaos_events": 0,
+    "replay_orders": 10,
     "repeat": 3,
 }
 
@@ -63,6 +66,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--latency-repeat", type=int, default=20, help="figure 5's batches")
     parser.add_argument("--repeat", type=int, default=5, help="the design figures' runs")
     parser.add_argument("--chaos-events", type=int, default=CHAOS_EVENTS, help="0: no chaos run")
+    parser.add_argument("--replay-orders", type=int, default=REPLAY_ORDERS, help="the replay's; 0: none")
     parser.add_argument("--profile-out", type=Path, default=ROOT / "build" / "benchmarks" / "handler.pstats")
     parser.add_argument("--quick", action="store_true", help="every count small: a check, not figures")
     arguments = parser.parse_args(argv)
@@ -198,6 +202,10 @@ def main(argv: list[str] | None = None) -> int:
     print()
     progress("the design's figures")
     print_design(arguments.repeat, results.batch_latency.by_parallel_calls, arguments.latency_ms)
+    if arguments.replay_orders > 0:
+        progress(f"the replay ({arguments.replay_orders:,} orders' events, all done before)")
+        print()
+        print_replay(bench_replay(arguments.replay_orders))
     if arguments.chaos_events > 0:
         progress(f"the chaos run ({arguments.chaos_events:,} events)")
         print()
