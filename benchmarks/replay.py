@@ -26,7 +26,7 @@ from typing import Any
 from local.aws import EmbeddedAws
 from local.connect_emulator import ConnectEmulator
 from local.function_output import captured_function_output
-from local.outcome_events import APPLIED_DETAIL_TYPES, read_outcome_events
+from local.outcome_events import APPLIED_DETAIL_TYPES, OutcomeEvent, read_outcome_events
 from local.pipeline import LocalPipeline
 from local.replay import ReplayWindow, follow_replay, start_replay
 from local.replay_targets import describe_archive
@@ -141,7 +141,7 @@ def _calls(emulator: ConnectEmulator) -> dict[str, int]:
     return {name: op.calls for name, op in emulator.counters().operations.items() if op.calls}
 
 
-def _outcomes(aws: EmbeddedAws, pipeline: LocalPipeline) -> list[Any]:
+def _outcomes(aws: EmbeddedAws, pipeline: LocalPipeline) -> list[OutcomeEvent]:
     outcomes = pipeline.topology.outcomes
     if outcomes is None:
         raise RuntimeError("the deployment publishes no outcome events (outcomeEvents)")

@@ -27,18 +27,21 @@ if TYPE_CHECKING:
 
 TASK_CREATED = "Task Created"
 TASK_DUPLICATE_SKIPPED = "Task Duplicate Skipped"
+TASK_UPDATED = "Task Updated"
+TASK_RESCHEDULED = "Task Rescheduled"
+TASK_COMPLETED = "Task Completed"
 TASK_DEAD_LETTERED = "Task Dead-Lettered"
 DETAIL_TYPES = (
     TASK_CREATED,
     TASK_DUPLICATE_SKIPPED,
-    "Task Updated",
-    "Task Rescheduled",
-    "Task Completed",
+    TASK_UPDATED,
+    TASK_RESCHEDULED,
+    TASK_COMPLETED,
     TASK_DEAD_LETTERED,
 )
 # The outcomes that changed something in Connect (or recorded a completion): another delivery of the same
 # event (a re-publish, a redrive, a replay) must announce none of them, only Task Duplicate Skipped.
-APPLIED_DETAIL_TYPES = frozenset({TASK_CREATED, "Task Updated", "Task Rescheduled", "Task Completed"})
+APPLIED_DETAIL_TYPES = frozenset({TASK_CREATED, TASK_UPDATED, TASK_RESCHEDULED, TASK_COMPLETED})
 
 
 @dataclass(frozen=True)

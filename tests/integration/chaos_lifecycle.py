@@ -40,7 +40,7 @@ from local.connect_emulator import ConnectEmulator
 from local.event_source import Invoker
 from local.function_output import captured_function_output
 from local.pipeline import LocalPipeline, PipelineOptions
-from local.redrive import inspect_queue
+from local.redrive import QueueMessage, inspect_queue
 from task_creator.adapters.task_registry import RegisteredTask
 from task_creator.observability import logger as function_logger
 from tests.integration.chaos_events import HarnessError
@@ -195,9 +195,10 @@ def _run(
     # The run's end state, before the replay (which may recover what the run dead-lettered).
     tasks, counters, chaos_steps = emulator.tasks(), emulator.counters(), steps.steps()
     registry = registered_keys(pipeline, plan)
-    dead_letters = inspect_queue(aws.sqs(), pipeline.topology.dead_letter_queue.url, limit=100_000)
+    dead_letters = _dead_letters(aws, pipeline)
     replay = _replay_every_event(
         plan,
+        dead_letters_before=len(dead_letters),
         seed=seed,
         faults=faults,
         aws=aws,
@@ -234,6 +235,7 @@ def _run(
 def _replay_every_event(
     plan: list[LifecycleItem],
     *,
+    dead_letters_before: int,
     seed: int,
     faults: ChaosFaults,
     aws: EmbeddedAws,
@@ -249,7 +251,6 @@ def _replay_every_event(
     rng.shuffle(copies)
     calls_before = {name: c.calls for name, c in emulator.counters().operations.items()}
     steps_before = len(steps.steps())
-    dead_letters_before = _dead_letter_count(aws, pipeline)
     started = time.monotonic()
     send_in_order(aws, pipeline, copies)
     _, drain_error = drain_containers(
@@ -268,14 +269,14 @@ def _replay_every_event(
         replayed_from={copy.event_id: copy.key for copy in copies},
         connect_calls=calls,
         steps=steps.steps()[steps_before:],
-        dead_letters=_dead_letter_count(aws, pipeline) - dead_letters_before,
+        dead_letters=len(_dead_letters(aws, pipeline)) - dead_letters_before,
         wall_seconds=time.monotonic() - started,
         drain_error=drain_error,
     )
 
 
-def _dead_letter_count(aws: EmbeddedAws, pipeline: LocalPipeline) -> int:
-    return len(inspect_queue(aws.sqs(), pipeline.topology.dead_letter_queue.url, limit=100_000))
+def _dead_letters(aws: EmbeddedAws, pipeline: LocalPipeline) -> list[QueueMessage]:
+    return inspect_queue(aws.sqs(), pipeline.topology.dead_letter_queue.url, limit=100_000)
 
 
 def replayed(event: LifecycleEvent, rng: random.Random) -> LifecycleEvent:
